@@ -1,0 +1,125 @@
+import type { Socket } from 'node:net';
+import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
+import { serializeAll, type EslCommand, type UnsafeCommand } from './command.ts';
+import type { Frame, ReplyFrame } from './frame.ts';
+import { createFrameReader, type MalformedFrame } from './frame-reader.ts';
+
+export type EslFailure =
+  | { readonly _tag: 'SocketClosed' }
+  | { readonly _tag: 'ReplyTimeout'; readonly ms: number }
+  | MalformedFrame
+  | UnsafeCommand;
+
+export type CloseReason = { readonly _tag: 'PeerClosed' } | { readonly _tag: 'SocketError'; readonly code: string } | MalformedFrame | { readonly _tag: 'LocalClose' };
+
+export interface EslSession {
+  /**
+   * Writes the commands in one TCP write and settles with their replies, in order. Replies from
+   * FreeSWITCH come strictly in command order, so a FIFO of pending commands can never hand one
+   * command's reply to another (the mix-up modesl's execute() allowed).
+   * `timeoutMs` undefined means no timeout: in sync socket mode a bridge is answered only when the
+   * bridged call has ended, so only the socket's closing bounds that wait.
+   */
+  readonly send: (commands: readonly EslCommand[], timeoutMs?: number) => TE.TaskEither<EslFailure, readonly ReplyFrame[]>;
+  /** Every frame that is not a command reply (events, disconnect notices), in arrival order. */
+  readonly onFrame: (listener: (frame: Frame) => void) => () => void;
+  readonly closed: Promise<CloseReason>;
+  readonly isClosed: () => boolean;
+  /** Closes our side once written data has gone: FreeSWITCH then resumes the dialplan. */
+  readonly end: () => void;
+  readonly destroy: () => void;
+}
+
+type Pending = { readonly settle: (result: E.Either<EslFailure, ReplyFrame>) => void };
+
+const SOCKET_CLOSED: EslFailure = { _tag: 'SocketClosed' };
+
+export const createSession = (socket: Socket): EslSession => {
+  const reader = createFrameReader();
+  const pending: Pending[] = [];
+  const listeners = new Set<(frame: Frame) => void>();
+  let closeReason: CloseReason | undefined;
+  let resolveClosed!: (reason: CloseReason) => void;
+  const closed = new Promise<CloseReason>((resolve) => (resolveClosed = resolve));
+
+  const finish = (reason: CloseReason): void => {
+    if (closeReason) return;
+    closeReason = reason;
+    const failure: EslFailure = reason._tag === 'MalformedFrame' ? reason : SOCKET_CLOSED;
+    for (const p of pending.splice(0)) p.settle(E.left(failure));
+    listeners.clear();
+    socket.removeAllListeners('data');
+    resolveClosed(reason);
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    const frames = reader.push(chunk);
+    if (E.isLeft(frames)) {
+      finish(frames.left);
+      socket.destroy();
+      return;
+    }
+    for (const frame of frames.right) {
+      if (frame._tag === 'CommandReply' || frame._tag === 'ApiResponse') {
+        pending.shift()?.settle(E.right(frame));
+      } else {
+        for (const listener of listeners) listener(frame);
+      }
+      if (closeReason) return;
+    }
+  });
+  // Without an 'error' listener a connection reset would be thrown as an uncaught exception.
+  socket.on('error', (error: NodeJS.ErrnoException) => finish({ _tag: 'SocketError', code: error.code ?? error.message }));
+  socket.on('close', () => finish({ _tag: 'PeerClosed' }));
+
+  const awaitReply = (timeoutMs: number | undefined): Promise<E.Either<EslFailure, ReplyFrame>> =>
+    new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const entry: Pending = {
+        settle: (result) => {
+          if (timer) clearTimeout(timer);
+          resolve(result);
+        },
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          // A reply that is late is lost for good: the FIFO would be off by one from here on, so the
+          // conversation cannot be trusted any more.
+          entry.settle(E.left({ _tag: 'ReplyTimeout', ms: timeoutMs }));
+          socket.destroy();
+        }, timeoutMs);
+      }
+      pending.push(entry);
+    });
+
+  const send =
+    (commands: readonly EslCommand[], timeoutMs?: number): TE.TaskEither<EslFailure, readonly ReplyFrame[]> =>
+    async () => {
+      if (closeReason) return E.left(closeReason._tag === 'MalformedFrame' ? closeReason : SOCKET_CLOSED);
+      const wire = serializeAll(commands);
+      if (E.isLeft(wire)) return wire;
+      const replies = commands.map(() => awaitReply(timeoutMs));
+      socket.write(wire.right);
+      const settled = await Promise.all(replies);
+      const failed = settled.find(E.isLeft);
+      return failed ?? E.right(settled.map((r) => (r as E.Right<ReplyFrame>).right));
+    };
+
+  return {
+    send,
+    onFrame: (listener) => {
+      if (!closeReason) listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    closed,
+    isClosed: () => closeReason !== undefined,
+    end: () => {
+      socket.end();
+    },
+    destroy: () => {
+      finish({ _tag: 'LocalClose' });
+      socket.destroy();
+    },
+  };
+};
