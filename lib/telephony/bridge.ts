@@ -1,0 +1,56 @@
+import { execute } from '../esl/command.ts';
+import type { EslSession } from '../esl/session.ts';
+import { bridgeOutcome, type BridgeOutcome } from './bridge-outcome.ts';
+import type { ChannelWatch } from './channel-watch.ts';
+import type { SocketMode } from './channel-data.ts';
+
+export type BridgeResult = BridgeOutcome | { readonly _tag: 'Lost'; readonly reason: string };
+
+export interface BridgeRequest {
+  /** A dial string built from validated values only (lib/routing/dial-string.ts). */
+  readonly endpoint: string;
+  readonly callTimeoutS: number;
+  readonly eventUuid: string;
+}
+
+/**
+ * `originate_timeout` travels in the dial string's `{}` prefix, so the ringing bound needs no command
+ * (and no round trip) of its own; the rest of the prefix is ours, never the CRM's.
+ */
+export const bridgeArgument = (request: BridgeRequest): string =>
+  `{originate_timeout=${request.callTimeoutS}}${request.endpoint}`;
+
+/**
+ * Bridges the caller and waits for that bridge's completion. In async mode the reply is an immediate
+ * `+OK` and the outcome shows only in events; in sync mode the reply itself comes when the bridge has
+ * ended, events held back until then. Matching the completion by its Event-UUID serves both.
+ * In async mode a bridge that neither connects nor completes well past its ringing bound means a
+ * FreeSWITCH we cannot trust any more: the wait is abandoned. In sync mode events are held back for the
+ * whole bridged call, so only the socket's closing can end the wait.
+ */
+export const bridge = async (
+  session: EslSession,
+  watch: ChannelWatch,
+  mode: SocketMode,
+  request: BridgeRequest,
+  limits: { readonly replyMs: number; readonly ringSlackMs: number },
+): Promise<BridgeResult> => {
+  const completion = watch.completion(request.eventUuid);
+  const sent = session.send([execute('bridge', bridgeArgument(request), request.eventUuid)], mode === 'async' ? limits.replyMs : undefined)();
+  let timer: NodeJS.Timeout | undefined;
+  const stalled =
+    mode === 'async'
+      ? new Promise<'stalled'>((resolve) => {
+          timer = setTimeout(() => resolve('stalled'), request.callTimeoutS * 1000 + limits.ringSlackMs);
+          void watch.bridged.then(() => clearTimeout(timer));
+        })
+      : new Promise<never>(() => undefined);
+  const first = await Promise.race([completion, stalled]);
+  clearTimeout(timer);
+  if (first === 'stalled') return { _tag: 'Lost', reason: 'no bridge completion within the ringing bound' };
+  if (first === undefined) {
+    const reply = await sent;
+    return { _tag: 'Lost', reason: reply._tag === 'Left' ? reply.left._tag : 'SocketClosed' };
+  }
+  return bridgeOutcome(first, watch.isHungUp());
+};

@@ -1,0 +1,45 @@
+import type * as t from 'io-ts';
+import { Call } from '../routing/call.ts';
+import type { ReplyFrame } from '../esl/frame.ts';
+
+/**
+ * Caller-profile fields that FreeSWITCH's own `${...}` expansion resolves as if they were channel
+ * variables; the connect reply carries them as headers, not as `variable_*` lines.
+ */
+const PROFILE_ALIASES: ReadonlyArray<readonly [variable: string, header: string]> = [
+  ['uuid', 'Unique-ID'],
+  ['caller_id_number', 'Caller-Caller-ID-Number'],
+  ['caller_id_name', 'Caller-Caller-ID-Name'],
+  ['destination_number', 'Caller-Destination-Number'],
+  ['ani', 'Caller-ANI'],
+  ['network_addr', 'Caller-Network-Addr'],
+  ['context', 'Caller-Context'],
+];
+
+const VARIABLE_PREFIX = 'variable_';
+
+/** The connect reply (url-decoded channel data) as the routing pipeline's typed `Call`. */
+export const callFromConnectReply = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): t.Validation<Call> => {
+  const variables: Record<string, string> = {};
+  for (const name of reply.headerNames()) {
+    if (name.startsWith(VARIABLE_PREFIX)) variables[name.slice(VARIABLE_PREFIX.length)] = reply.header(name) ?? '';
+  }
+  for (const [variable, header] of PROFILE_ALIASES) {
+    const value = reply.header(header);
+    if (value !== undefined && variables[variable] === undefined) variables[variable] = value;
+  }
+  const uuid = reply.header('Unique-ID');
+  return Call.decode({
+    uuid,
+    callId: variables['sip_call_id'] ?? uuid,
+    caller: reply.header('Caller-Caller-ID-Number'),
+    called: reply.header('Caller-Destination-Number'),
+    variables,
+  });
+};
+
+export type SocketMode = 'async' | 'sync';
+
+/** `Socket-Mode: static` is how FreeSWITCH names the sync mode of the `socket` application. */
+export const socketModeOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): SocketMode =>
+  reply.header('Socket-Mode') === 'static' ? 'sync' : 'async';

@@ -1,0 +1,83 @@
+import type { EventFrame, Frame } from '../esl/frame.ts';
+import type { EslSession } from '../esl/session.ts';
+
+export interface ChannelWatch {
+  /** Settles once the caller is gone: CHANNEL_HANGUP, a disconnect notice, or the socket closing. */
+  readonly hangup: Promise<string>;
+  readonly isHungUp: () => boolean;
+  /**
+   * The CHANNEL_EXECUTE_COMPLETE of the execution sent with this Event-UUID (FreeSWITCH echoes it as
+   * Application-UUID), or undefined if the socket closes first. Register before sending the command.
+   */
+  readonly completion: (applicationUuid: string) => Promise<EventFrame | undefined>;
+  /** Settles when the caller is connected to a destination (CHANNEL_BRIDGE). */
+  readonly bridged: Promise<void>;
+  /** Settles when FreeSWITCH says it is lingering after hang-up and waits for our `exit`. */
+  readonly lingering: Promise<void>;
+  readonly dispose: () => void;
+}
+
+/**
+ * Everything the router needs to know about its channel, learnt from frames as they pass. It listens
+ * from before `myevents`, because a hang-up can arrive at any moment, even while the CRM is asked.
+ */
+export const watchChannel = (session: EslSession): ChannelWatch => {
+  let hungUp = false;
+  let resolveHangup!: (cause: string) => void;
+  const hangup = new Promise<string>((resolve) => (resolveHangup = resolve));
+  let resolveLingering!: () => void;
+  const lingering = new Promise<void>((resolve) => (resolveLingering = resolve));
+  let resolveBridged!: () => void;
+  const bridged = new Promise<void>((resolve) => (resolveBridged = resolve));
+  const completions = new Map<string, (frame: EventFrame | undefined) => void>();
+
+  const markHungUp = (cause: string): void => {
+    if (hungUp) return;
+    hungUp = true;
+    resolveHangup(cause);
+  };
+
+  const onFrame = (frame: Frame): void => {
+    if (frame._tag === 'Event') {
+      if (frame.name === 'CHANNEL_HANGUP' || frame.name === 'CHANNEL_HANGUP_COMPLETE') {
+        markHungUp(frame.header('Hangup-Cause') ?? 'UNKNOWN');
+      } else if (frame.name === 'CHANNEL_BRIDGE') {
+        resolveBridged();
+      } else if (frame.name === 'CHANNEL_EXECUTE_COMPLETE') {
+        const id = frame.header('Application-UUID');
+        const waiter = id === undefined ? undefined : completions.get(id);
+        if (waiter && id !== undefined) {
+          completions.delete(id);
+          waiter(frame);
+        }
+      }
+    } else if (frame._tag === 'DisconnectNotice') {
+      // The notice can overtake CHANNEL_HANGUP (seen on a real FreeSWITCH): it means the caller is gone.
+      markHungUp('DISCONNECT_NOTICE');
+      if (frame.disposition === 'linger') resolveLingering();
+    }
+  };
+
+  const unsubscribe = session.onFrame(onFrame);
+  void session.closed.then(() => {
+    markHungUp('SOCKET_CLOSED');
+    for (const waiter of completions.values()) waiter(undefined);
+    completions.clear();
+  });
+
+  return {
+    hangup,
+    isHungUp: () => hungUp,
+    bridged,
+    completion: (applicationUuid) =>
+      session.isClosed()
+        ? Promise.resolve(undefined)
+        : new Promise((resolve) => completions.set(applicationUuid, resolve)),
+    lingering,
+    dispose: () => {
+      unsubscribe();
+      for (const waiter of completions.values()) waiter(undefined);
+      completions.clear();
+    },
+  };
+};
