@@ -1,0 +1,228 @@
+/**
+ * The configuration file's shape, as io-ts codecs. Decoding also compiles
+ * what each call needs (templates, field paths, patterns, the fallback
+ * destination) so nothing is parsed per call. Types are derived from these
+ * codecs; see docs/configuration.md for the reference.
+ */
+import { isIP } from 'node:net';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { classifyDestination } from '../routing/destination.ts';
+import { HOST_NAME, SAFE_TOKEN } from '../routing/tokens.ts';
+import {
+  arrayOf,
+  checked,
+  checkedNumber,
+  checkedString,
+  mapOf,
+  oneOf,
+  parsedString,
+  problemAt,
+  struct,
+  taggedBy,
+  withDefault,
+} from './combinators.ts';
+import { compileTemplate } from './template.ts';
+
+const quoted = (u: unknown): string => (u === undefined ? 'nothing' : JSON.stringify(u));
+
+// ---- scalar settings -------------------------------------------------------
+
+export const SafeToken = checkedString(
+  'a name of letters, digits, ".", "_" or "-" (1-64 characters, starting with a letter or digit)',
+  (s) => SAFE_TOKEN.test(s),
+);
+
+export const HostName = checkedString('a host name (letters, digits, "-", dot-separated)', (s) => HOST_NAME.test(s));
+
+const ListenHost = checkedString('a host name or IP address', (s) => HOST_NAME.test(s) || isIP(s) !== 0);
+const Port = checkedNumber('an integer port 0..65535', (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
+
+export const HttpUrl = parsedString(
+  'an http or https URL',
+  (s) => {
+    if (!URL.canParse(s)) return undefined;
+    const url = new URL(s);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hash === '' ? url.href : undefined;
+  },
+  t.identity,
+);
+
+export const Method = oneOf(['GET', 'POST', 'PUT', 'DELETE']);
+export const Submit = oneOf(['http', 'json', 'jsonrpc']);
+export const Import = oneOf(['http', 'json', 'jsonrpc']);
+export const ParamsIn = oneOf(['query-or-body', 'headers']);
+export const LogLevel = oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** `destinationField`: dot-separated names, split once here. */
+export const FieldPath = parsedString(
+  'a field name or dotted path such as "data.agent.number"',
+  (s) => {
+    const segments = s.split('.');
+    return segments.every((seg) => seg !== '') ? { source: s, segments } : undefined;
+  },
+  (p: { readonly source: string }) => p.source,
+);
+export type FieldPath = t.TypeOf<typeof FieldPath>;
+
+export const RpcMethod = checkedString('a JSON-RPC method name (1-128 characters, no control characters)', (s) =>
+  /^[^\x00-\x1f\x7f]{1,128}$/.test(s),
+);
+
+export const CallTimeout = checkedNumber('an integer number of seconds 1..3600', (n) => Number.isInteger(n) && n >= 1 && n <= 3600);
+export const ResponseTimeout = checkedNumber('a number of seconds > 0 and <= 60', (n) => n > 0 && n <= 60);
+
+export const Template = parsedString(
+  'a string ("${name}" inserts a channel variable)',
+  compileTemplate,
+  (tpl: { readonly source: string }) => tpl.source,
+);
+
+const ParamName = checkedString('1-128 printable ASCII characters', (s) => /^[\x21-\x7e]{1,128}$/.test(s));
+
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// The HTTP client owns these; letting a scheme set them would corrupt the exchange.
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+const HeaderName = checkedString(
+  'an HTTP header name other than Host, Content-Length, Transfer-Encoding, Connection',
+  (s) => HTTP_TOKEN.test(s) && !RESERVED_HEADERS.has(s.toLowerCase()),
+);
+const HeaderValue = checkedString('a header value of printable ASCII characters', (s) => /^[\x20-\x7e]*$/.test(s));
+
+const Prefix = checkedString('1-15 ASCII digits (no "+")', (s) => /^[0-9]{1,15}$/.test(s));
+
+/** A fallback destination, classified at boot like a CRM answer (allowedPrefixes do not apply: the operator is trusted). */
+export const FallbackDestination = parsedString(
+  'a phone number (3-15 digits) or a SIP login ("user" or "user@host")',
+  (s) => {
+    const d = classifyDestination(s, {});
+    return E.isRight(d) ? d.right : undefined;
+  },
+  (d) => (d._tag === 'PhoneNumber' ? d.number : d.domain === undefined ? d.login : `${d.login}@${d.domain}`),
+);
+
+export const Fallback = taggedBy('a fallback ({"action": "dialplan"} or {"action": "bridge", "destination": ...})', 'action', {
+  dialplan: struct('a fallback object', { action: oneOf(['dialplan']) }),
+  bridge: struct('a fallback object', { action: oneOf(['bridge']), destination: FallbackDestination }),
+});
+export type Fallback = t.TypeOf<typeof Fallback>;
+
+// ---- scheme ----------------------------------------------------------------
+
+const SchemeFields = struct(
+  'a scheme object',
+  {
+    name: SafeToken,
+    url: HttpUrl,
+    method: withDefault(Method, 'POST'),
+    submit: withDefault(Submit, 'json'),
+    import: withDefault(Import, 'json'),
+    callTimeout: withDefault(CallTimeout, 30),
+    responseTimeout: withDefault(ResponseTimeout, 5),
+    params: withDefault(mapOf('an object of parameter name → value', ParamName, Template), {}),
+    headers: withDefault(mapOf('an object of header name → value', HeaderName, HeaderValue), {}),
+    gateway: SafeToken,
+    fallback: withDefault(Fallback, { action: 'dialplan' }),
+    paramsIn: withDefault(ParamsIn, 'query-or-body'),
+  },
+  {
+    destinationField: FieldPath,
+    rpcMethod: RpcMethod,
+    sipDomain: HostName,
+    allowedPrefixes: arrayOf('a non-empty array of digit prefixes', Prefix, 1),
+  },
+);
+
+/** A scheme: one CRM integration. Cross-field rules are checked here so a decoded Scheme is usable as is. */
+export const Scheme = checked(SchemeFields, (s, c) => {
+  const problems: t.ValidationError[] = [];
+  if ((s.submit === 'jsonrpc' || s.import === 'jsonrpc') && s.rpcMethod === undefined) {
+    problems.push(problemAt(c, ['rpcMethod'], undefined, 'expected a JSON-RPC method name (required when submit or import is "jsonrpc"), got nothing'));
+  }
+  if (s.import === 'json' && s.destinationField === undefined) {
+    problems.push(problemAt(c, ['destinationField'], undefined, 'expected a field name (required when import is "json"), got nothing'));
+  }
+  if (s.paramsIn === 'headers') {
+    if (s.submit !== 'http') {
+      problems.push(problemAt(c, ['paramsIn'], s.paramsIn, `expected "query-or-body" (only submit "http" can send parameters as headers), got "headers"`));
+    }
+    for (const name of Object.keys(s.params)) {
+      if (!HTTP_TOKEN.test(name)) {
+        problems.push(problemAt(c, ['params', name], name, `expected the name to be an HTTP header name (paramsIn is "headers"), got ${quoted(name)}`));
+      }
+    }
+  }
+  return problems;
+});
+export type Scheme = t.TypeOf<typeof Scheme>;
+
+// ---- selection and the whole file ------------------------------------------
+
+export const VariableName = checkedString('a channel variable name (letters, digits, "_")', (s) => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(s));
+
+export const Pattern = parsedString(
+  'a regular expression',
+  (s) => {
+    try {
+      return new RegExp(s);
+    } catch {
+      return undefined;
+    }
+  },
+  (r: RegExp) => r.source,
+);
+
+export const Selection = struct('a selection object', {
+  variable: withDefault(VariableName, 'crm_scheme'),
+  byCalledNumber: withDefault(arrayOf('an array of {"pattern", "scheme"} rules', struct('a rule object', { pattern: Pattern, scheme: SafeToken })), []),
+  default: withDefault(SafeToken, 'default'),
+});
+export type Selection = t.TypeOf<typeof Selection>;
+
+export const Listen = struct('a listen object', {
+  host: withDefault(ListenHost, '127.0.0.1'),
+  port: withDefault(Port, 8084),
+});
+
+const ConfigFields = struct('a configuration object', {
+  listen: withDefault(Listen, { host: '127.0.0.1', port: 8084 }),
+  logLevel: withDefault(LogLevel, 'info'),
+  selection: withDefault(Selection, { variable: 'crm_scheme', byCalledNumber: [], default: 'default' }),
+  schemes: arrayOf('a non-empty array of schemes', Scheme, 1),
+});
+
+/** The whole file. Scheme names are unique and every name the selection uses exists. */
+export const Config = checked(ConfigFields, (cfg, c) => {
+  const problems: t.ValidationError[] = [];
+  const names = new Set<string>();
+  cfg.schemes.forEach((s, i) => {
+    if (names.has(s.name)) problems.push(problemAt(c, ['schemes', i, 'name'], s.name, `expected a name not used by an earlier scheme, got ${quoted(s.name)}`));
+    names.add(s.name);
+  });
+  const known = `one of ${[...names].map(quoted).join(', ')}`;
+  const refer = (keys: ReadonlyArray<string | number>, name: string): void => {
+    if (!names.has(name)) problems.push(problemAt(c, keys, name, `expected the name of a configured scheme (${known}), got ${quoted(name)}`));
+  };
+  refer(['selection', 'default'], cfg.selection.default);
+  cfg.selection.byCalledNumber.forEach((rule, i) => refer(['selection', 'byCalledNumber', i, 'scheme'], rule.scheme));
+  return problems;
+});
+export type Config = t.TypeOf<typeof Config>;
+
+/** Things that decode but deserve a word at start-up. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  config.schemes.forEach((s, i) => {
+    const at = `schemes[${i}]`;
+    if (s.submit !== 'http' && s.method !== 'POST') {
+      warnings.push(`${at}.method: submit "${s.submit}" always uses POST; the configured "${s.method}" is ignored`);
+    }
+    if (s.import === 'http' && s.destinationField !== undefined) {
+      warnings.push(`${at}.destinationField: unused, import "http" reads the whole body`);
+    }
+    if (s.submit !== 'jsonrpc' && s.import !== 'jsonrpc' && s.rpcMethod !== undefined) {
+      warnings.push(`${at}.rpcMethod: unused, neither submit nor import is "jsonrpc"`);
+    }
+  });
+  return warnings;
+}

@@ -1,0 +1,64 @@
+/**
+ * Why a call could not be routed by the CRM. Every failure leads to the
+ * scheme's fallback; the tag says why, for the log line and the metrics.
+ * `status` and `ms` describe the CRM exchange when one took place.
+ */
+
+interface CrmFacts {
+  /** HTTP status of the CRM's answer, when one arrived. */
+  readonly status?: number;
+  /** Milliseconds from sending the request to the end of the answer (or the failure). */
+  readonly ms?: number;
+}
+
+type Failure<Tag extends string, Extra = {}> = Readonly<{ _tag: Tag } & Extra> & CrmFacts;
+
+/** No complete answer within `responseTimeout` (connect + answer). */
+export type CrmTimeout = Failure<'CrmTimeout', { timeoutMs: number }>;
+/** Connection refused, reset, DNS failure, malformed HTTP: `code` is Node's error code. */
+export type CrmUnreachable = Failure<'CrmUnreachable', { code: string }>;
+/** TLS handshake or certificate failure. */
+export type CrmTlsError = Failure<'CrmTlsError', { code: string }>;
+/** The CRM answered with a status outside 2xx (redirects are not followed). */
+export type CrmHttpStatus = Failure<'CrmHttpStatus', { status: number }>;
+/** The answer's body exceeded `limit` bytes; the connection was dropped. */
+export type CrmBodyTooLarge = Failure<'CrmBodyTooLarge', { limit: number }>;
+/** The caller hung up (the AbortSignal fired) before the CRM answered. */
+export type CrmAborted = Failure<'CrmAborted'>;
+/** The body is not what the scheme's `import` expects (bad UTF-8, bad JSON, not an object, not JSON-RPC 2.0, id mismatch). */
+export type UnparsableAnswer = Failure<'UnparsableAnswer', { reason: string }>;
+/** The destination is empty (after trimming). */
+export type EmptyDestination = Failure<'EmptyDestination'>;
+/** `destinationField` (or JSON-RPC `result`) is absent. */
+export type MissingField = Failure<'MissingField', { field: string }>;
+/** The field holds something other than a string (numbers included: see docs/configuration.md). */
+export type WrongFieldType = Failure<'WrongFieldType', { field: string; got: string }>;
+/** A JSON-RPC `error` member; `code` is null when the CRM sent no numeric code. `message` is log-safe. */
+export type JsonRpcError = Failure<'JsonRpcError', { code: number | null; message: string }>;
+/** Neither a phone number nor a SIP login. `raw` is log-safe (escaped, truncated). */
+export type UnsafeDestination = Failure<'UnsafeDestination', { raw: string; reason: string }>;
+/** A phone number outside the scheme's `allowedPrefixes`. */
+export type ForbiddenDestination = Failure<'ForbiddenDestination', { number: string }>;
+
+export type FetchFailure = CrmTimeout | CrmUnreachable | CrmTlsError | CrmHttpStatus | CrmBodyTooLarge | CrmAborted;
+export type DestinationFailure = EmptyDestination | UnsafeDestination | ForbiddenDestination;
+export type AnswerFailure = UnparsableAnswer | MissingField | WrongFieldType | JsonRpcError | DestinationFailure;
+export type RoutingFailure = FetchFailure | AnswerFailure;
+export type RoutingFailureTag = RoutingFailure['_tag'];
+
+/** Every tag, e.g. for metrics labels or exhaustive tests. */
+export const ROUTING_FAILURE_TAGS: readonly RoutingFailureTag[] = [
+  'CrmTimeout',
+  'CrmUnreachable',
+  'CrmTlsError',
+  'CrmHttpStatus',
+  'CrmBodyTooLarge',
+  'CrmAborted',
+  'UnparsableAnswer',
+  'EmptyDestination',
+  'MissingField',
+  'WrongFieldType',
+  'JsonRpcError',
+  'UnsafeDestination',
+  'ForbiddenDestination',
+];

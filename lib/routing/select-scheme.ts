@@ -1,0 +1,33 @@
+/** Which scheme handles a call: channel variable, else called-number rule, else default. */
+import type { Config, Scheme } from '../config/codecs.ts';
+import type { Call } from './call.ts';
+
+export interface SchemeChoice {
+  readonly scheme: Scheme;
+  /** For the call's log line, e.g. `variable crm_scheme="sales"` or why the variable was passed over. */
+  readonly reason: string;
+}
+
+// Few schemes per file: a linear search beats building an index per call.
+const byName = (config: Config, name: string): Scheme | undefined => config.schemes.find((s) => s.name === name);
+
+export function selectScheme(config: Config, call: Call): SchemeChoice {
+  const { variable, byCalledNumber } = config.selection;
+  let passedOver = '';
+  const wanted = Object.hasOwn(call.variables, variable) ? call.variables[variable] : undefined;
+  if (wanted !== undefined && wanted !== '') {
+    const scheme = byName(config, wanted);
+    if (scheme !== undefined) return { scheme, reason: `variable ${variable}=${JSON.stringify(wanted)}` };
+    passedOver = `variable ${variable}=${JSON.stringify(wanted.slice(0, 64))} names no scheme; `;
+  }
+  for (const rule of byCalledNumber) {
+    if (rule.pattern.test(call.called)) {
+      // Config decoding guarantees every rule names an existing scheme.
+      const scheme = byName(config, rule.scheme);
+      if (scheme !== undefined) return { scheme, reason: `${passedOver}called number matched /${rule.pattern.source}/` };
+    }
+  }
+  const fallback = byName(config, config.selection.default) ?? config.schemes[0];
+  if (fallback === undefined) throw new Error('unreachable: a decoded Config has at least one scheme');
+  return { scheme: fallback, reason: `${passedOver}default` };
+}
