@@ -1,0 +1,116 @@
+/**
+ * Step 2 (effect): one HTTP exchange with the CRM through got. The whole
+ * exchange is bounded by the scheme's responseTimeout, never retried, never
+ * redirected, capped in size, and cancelled when the caller hangs up.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import got, { type Got } from 'got';
+import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
+import type { Scheme } from '../config/codecs.ts';
+import type { FetchFailure } from '../routing/failure.ts';
+import type { CrmRequest } from './build-request.ts';
+
+/** Largest answer read (after decompression); a destination is a few dozen bytes. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
+export interface CrmResponse {
+  readonly status: number;
+  readonly body: Buffer;
+  readonly contentType: string | undefined;
+  /** From sending the request to the end of the body. */
+  readonly ms: number;
+}
+
+export type CrmFetch = (scheme: Scheme, request: CrmRequest, signal: AbortSignal) => TE.TaskEither<FetchFailure, CrmResponse>;
+
+const TLS_CODES = new Set([
+  'EPROTO',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+const isTlsCode = (code: string): boolean => TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.startsWith('CERT_');
+
+const elapsed = (start: number): number => Math.round((performance.now() - start) * 10) / 10;
+
+function failureOf(error: unknown, signal: AbortSignal, timeoutMs: number, start: number): FetchFailure {
+  const ms = elapsed(start);
+  if (signal.aborted) return { _tag: 'CrmAborted', ms };
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT') return { _tag: 'CrmTimeout', timeoutMs, ms };
+  const text = typeof code === 'string' ? code : 'UNKNOWN';
+  return isTlsCode(text) ? { _tag: 'CrmTlsError', code: text, ms } : { _tag: 'CrmUnreachable', code: text, ms };
+}
+
+/** A got instance for one scheme: its own keep-alive pool, so one slow CRM cannot starve another's sockets. */
+function clientFor(scheme: Scheme): Got {
+  return got.extend({
+    agent: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
+    timeout: { request: scheme.responseTimeout * 1000 },
+    retry: { limit: 0 },
+    followRedirect: false,
+    throwHttpErrors: false,
+    // The CRM's answer is untrusted: no cookies, no cache, nothing kept between calls.
+    cache: false,
+  });
+}
+
+/** The production CrmFetch: got clients are made once per scheme (schemes are frozen, so identity is stable). */
+export function makeGotFetch(): CrmFetch {
+  const clients = new WeakMap<Scheme, Got>();
+  return (scheme, request, signal) => () =>
+    new Promise((resolve) => {
+      let client = clients.get(scheme);
+      if (client === undefined) {
+        client = clientFor(scheme);
+        clients.set(scheme, client);
+      }
+      const timeoutMs = scheme.responseTimeout * 1000;
+      const start = performance.now();
+      let settled = false;
+      const settle = (result: E.Either<FetchFailure, CrmResponse>): void => {
+        if (settled) return;
+        settled = true;
+        resolve(result);
+      };
+      if (signal.aborted) return settle(E.left({ _tag: 'CrmAborted', ms: 0 }));
+
+      const stream = client.stream(request.url, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+        signal,
+      });
+      let status = 0;
+      let contentType: string | undefined;
+      let size = 0;
+      const chunks: Buffer[] = [];
+      const tooLarge = (): void => {
+        stream.destroy();
+        settle(E.left({ _tag: 'CrmBodyTooLarge', limit: MAX_ANSWER_BYTES, status, ms: elapsed(start) }));
+      };
+      stream.on('response', (response: http.IncomingMessage) => {
+        status = response.statusCode ?? 0;
+        contentType = response.headers['content-type'];
+        if (Number(response.headers['content-length'] ?? 0) > MAX_ANSWER_BYTES) tooLarge();
+      });
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) tooLarge();
+        else chunks.push(chunk);
+      });
+      stream.on('end', () => {
+        const ms = elapsed(start);
+        if (status < 200 || status > 299) return settle(E.left({ _tag: 'CrmHttpStatus', status, ms }));
+        settle(E.right({ status, body: Buffer.concat(chunks, size), contentType, ms }));
+      });
+      stream.on('error', (error: unknown) => settle(E.left(failureOf(error, signal, timeoutMs, start))));
+    });
+}
