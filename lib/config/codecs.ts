@@ -78,13 +78,13 @@ export const Template = parsedString(
   (tpl: { readonly source: string }) => tpl.source,
 );
 
-const ParamName = checkedString('1-128 printable ASCII characters', (s) => /^[\x21-\x7e]{1,128}$/.test(s));
+const ParamName = checkedString('1-128 printable ASCII characters without spaces', (s) => /^[\x21-\x7e]{1,128}$/.test(s));
 
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // The HTTP client owns these; letting a scheme set them would corrupt the exchange.
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
 const HeaderName = checkedString(
-  'an HTTP header name other than Host, Content-Length, Transfer-Encoding, Connection',
+  'an HTTP header name (not Host, Content-Length, Transfer-Encoding or Connection)',
   (s) => HTTP_TOKEN.test(s) && !RESERVED_HEADERS.has(s.toLowerCase()),
 );
 const HeaderValue = checkedString('a header value of printable ASCII characters', (s) => /^[\x20-\x7e]*$/.test(s));

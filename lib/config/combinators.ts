@@ -16,13 +16,16 @@ const isObject = (u: unknown): u is Record<string, unknown> =>
 /** `own(o, k)`: reads only own properties so `constructor` etc. never leak in. */
 const own = (o: Record<string, unknown>, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undefined);
 
+/** JSON has no comments: a key starting with `//` is one, wherever a setting may stand. */
+const isComment = (key: string): boolean => key.startsWith('//');
+
 export type StructOut<R extends t.Props, O extends t.Props> = {
   readonly [K in keyof R]: t.TypeOf<R[K]>;
 } & { readonly [K in keyof O]?: t.TypeOf<O[K]> };
 
 /**
  * An object with `required` and `optional` keys and nothing else: an unknown
- * key is a failure ("unknown setting") because a misspelt setting that is
+ * key (other than a `//` comment) is a failure ("unknown setting") because a misspelt setting that is
  * silently ignored is a misrouted call. A required codec built with
  * `withDefault` makes the key optional in the file but present in the output.
  */
@@ -34,7 +37,7 @@ export function struct<R extends t.Props, O extends t.Props = {}>(
   const known = new Set([...Object.keys(required), ...Object.keys(optional)]);
   const is = (u: unknown): u is StructOut<R, O> =>
     isObject(u) &&
-    Object.keys(u).every((k) => known.has(k)) &&
+    Object.keys(u).every((k) => known.has(k) || isComment(k)) &&
     Object.entries(required).every(([k, c]) => c.is(own(u, k))) &&
     Object.entries(optional).every(([k, c]) => own(u, k) === undefined || c.is(own(u, k)));
   return new t.Type<StructOut<R, O>, unknown, unknown>(
@@ -54,7 +57,7 @@ export function struct<R extends t.Props, O extends t.Props = {}>(
         if (own(u, k) !== undefined) take(k, codec, own(u, k));
       }
       for (const k of Object.keys(u)) {
-        if (!known.has(k)) {
+        if (!known.has(k) && !isComment(k)) {
           errors.push({ value: u[k], context: t.appendContext(c, k, t.unknown, u[k]), message: 'unknown setting' });
         }
       }
@@ -162,7 +165,7 @@ export function mapOf<V extends t.Mixed>(
         const kc = t.appendContext(c, k, key, k);
         const kr = key.validate(k, kc);
         if (kr._tag === 'Left') {
-          errors.push({ value: k, context: kc, message: `expected a name of ${key.name}, got ${JSON.stringify(k)}` });
+          errors.push({ value: k, context: kc, message: `expected the name to be ${key.name}, got ${JSON.stringify(k)}` });
           continue;
         }
         const vr = value.validate(v, t.appendContext(c, k, value, v));
