@@ -1,0 +1,72 @@
+// Public types of the emulator (re-exported by index.ts).
+
+export type SocketMode = 'async' | 'sync';
+
+export type CalleeBehaviour =
+  /** Callee answers after afterMs (default 0) and hangs up hangupAfterMs after answering (default: never; the caller ends the call). */
+  | { kind: 'answer'; afterMs?: number; hangupAfterMs?: number }
+  | { kind: 'no-answer' }
+  | { kind: 'busy' }
+  | { kind: 'unknown-user' }
+  | { kind: 'unreachable' };
+
+export interface CallScript {
+  mode?: SocketMode;
+  uuid?: string;
+  caller?: string;
+  destination?: string;
+  /** Extra channel variables present in the connect reply (as if set by the dialplan before `socket`). */
+  variables?: Record<string, string>;
+  /** Decides what the far end does; endpoint is the dial string without its {} block. Default: answer. */
+  callee?: (endpoint: string) => CalleeBehaviour;
+  /** Caller hangs up this long after connect (ORIGINATOR_CANCEL before answer, NORMAL_CLEARING after). */
+  callerHangupAtMs?: number;
+  /** Caller hangs up this long after a bridge is answered, unless the callee hangs up first. Default 20. */
+  callerHangupAfterAnswerMs?: number;
+  /** TCP RST at this time after connect. */
+  resetAtMs?: number;
+  /** With resetAtMs: reset while a frame is half written (waits for the next frame, writes part of it, then resets). */
+  resetMidFrame?: boolean;
+  /** Write every frame in random small chunks (1..maxChunk bytes) with setImmediate gaps. */
+  chunked?: boolean | { maxChunk: number };
+  /** Async mode: delay before the park loop picks up queued commands. Default 20 ms (real FreeSWITCH: ~20-25). */
+  parkDelayMs?: number;
+  /** Close and report 'give-up' after waiting this long for `exit` once lingering forever. Default 10000. */
+  lingerGiveUpMs?: number;
+  /** Multiply every `linger N` / ring timeout (seconds) by this many ms instead of 1000, to keep specs fast. Default 1000. */
+  msPerSecond?: number;
+}
+
+export interface RecordedCommand {
+  raw: string;
+  name: string;
+  headers: Record<string, string>;
+  atMs: number;
+}
+
+export interface BridgeRecord {
+  arg: string;
+  endpoint: string;
+  vars: Record<string, string>;
+  /** originate_disposition FreeSWITCH reported: SUCCESS, NO_ANSWER, USER_BUSY, SUBSCRIBER_ABSENT, NORMAL_TEMPORARY_FAILURE, CHAN_NOT_IMPLEMENTED, ORIGINATOR_CANCEL. */
+  outcome: string;
+  startedAtMs: number;
+}
+
+export interface CallResult {
+  uuid: string;
+  commands: RecordedCommand[];
+  bridges: BridgeRecord[];
+  /** Final channel variables, decoded. */
+  channelVars: Record<string, string>;
+  callerAnswered: boolean;
+  callerHungUp: boolean;
+  hangupCause?: string;
+  /** The router closed the socket (or sent exit) while the caller was still up: FreeSWITCH continues the dialplan. */
+  returnedToDialplan: boolean;
+  closedBy: 'router' | 'freeswitch' | 'reset' | 'give-up';
+  sentExit: boolean;
+  durationMs: number;
+  /** Every byte the emulator wrote, latin1, for specs that look at the wire. */
+  written: string;
+}
