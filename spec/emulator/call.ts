@@ -35,11 +35,6 @@ function eventDates(ms: number): void {
   dateGmt = `${DAYS[d.getUTCDay()]},%20${p2(d.getUTCDate())}%20${MONTHS[d.getUTCMonth()]}%20${d.getUTCFullYear()}%20${hms}%20GMT`;
 }
 
-const Q850: Record<string, string> = {
-  NORMAL_CLEARING: '16', ORIGINATOR_CANCEL: '487', NO_ANSWER: '19', USER_BUSY: '17', SUBSCRIBER_ABSENT: '20',
-  NORMAL_TEMPORARY_FAILURE: '41', DESTINATION_OUT_OF_ORDER: '27', CHAN_NOT_IMPLEMENTED: '66', CALL_REJECTED: '21',
-};
-
 interface QueuedApp {
   app: string;
   arg: string;
@@ -103,7 +98,6 @@ export class EmulatedCall {
     s[Slot.Created] = created;
     for (const t of [Slot.Progress, Slot.ProgressMedia, Slot.Answered, Slot.Bridged, Slot.Hangup]) s[t] = '0';
     s[Slot.Cause] = 'NORMAL_CLEARING';
-    s[Slot.CauseQ850] = '16';
     const data = F.connectReply(this.script.mode);
     for (const [n, v] of data.vars) {
       if (n === 'current_application_data') {
@@ -361,6 +355,8 @@ export class EmulatedCall {
   private markAnswered(tpl: EventTemplate): void {
     this.answered = true;
     this.slots[Slot.Answered] = this.nowUs();
+    // FreeSWITCH stamps progress on answer when there was none (a2: answer app, then bridge).
+    if (this.slots[Slot.Progress] === '0') this.slots[Slot.Progress] = this.slots[Slot.Answered]!;
     this.event(tpl);
   }
 
@@ -398,7 +394,7 @@ export class EmulatedCall {
       if (interrupted || callerMs <= calleeMs) {
         // Caller hangs up while bridged (a, a2): HANGUP, UNBRIDGE, EXECUTE_COMPLETE(bridge), teardown.
         if (!interrupted) this.hangupState('NORMAL_CLEARING');
-        for (const tpl of flow.callerEnds!) this.emitTeardownEvent(tpl, q);
+        for (const tpl of F.forMode(flow.callerEnds!, this.script.mode)) this.emitTeardownEvent(tpl, q);
         this.afterHangupNotices();
         return;
       }
@@ -422,7 +418,7 @@ export class EmulatedCall {
     // Failures: FreeSWITCH answers within a few tens of ms.
     if (flow.hangsUpCaller) {
       this.hangupState(flow.disposition);
-      for (const tpl of flow.failEnds!) this.emitTeardownEvent(tpl, q, flow.overrides);
+      for (const tpl of F.forMode(flow.failEnds!, this.script.mode)) this.emitTeardownEvent(tpl, q, flow.overrides);
       this.afterHangupNotices();
       return;
     }
@@ -473,7 +469,6 @@ export class EmulatedCall {
     this.hungUp = true;
     this.hangupCause = cause;
     this.slots[Slot.Cause] = cause;
-    this.slots[Slot.CauseQ850] = Q850[cause] ?? '16';
     this.slots[Slot.Hangup] = this.nowUs();
   }
 

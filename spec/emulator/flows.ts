@@ -116,7 +116,13 @@ export function teardown(key: TeardownKey, mode: SocketMode): EventTemplate[] {
       case 'e2': return evs('e2', 9, 14);
     }
   })();
-  return mode === 'sync' ? all.slice(0, all.findIndex((t) => t.eventName === 'CHANNEL_HANGUP') + 1) : all;
+  return forMode(all, mode);
+}
+
+/** In sync mode nothing from CHANNEL_UNPARK on ever reaches the router (sync-a..d end there). */
+export function forMode(events: EventTemplate[], mode: SocketMode): EventTemplate[] {
+  const cut = events.findIndex((t) => t.eventName === 'CHANNEL_UNPARK');
+  return mode === 'sync' && cut >= 0 ? events.slice(0, cut) : events;
 }
 
 export interface BridgeFlow {

@@ -25,9 +25,8 @@ export const Slot = {
   Bridged: 15,
   Hangup: 16,
   Cause: 17,
-  CauseQ850: 18,
 } as const;
-export const SLOT_COUNT = 19;
+export const SLOT_COUNT = 18;
 
 /** A template is literal text interleaved with slot numbers. */
 export type Piece = string | number;
@@ -98,7 +97,6 @@ function makeTokenizer(events: ReadonlyArray<readonly Header[]>, channelData: re
         case 'Event-Date-GMT': return [Slot.DateGmt];
         case 'Hangup-Cause':
         case 'variable_hangup_cause': return [Slot.Cause];
-        case 'variable_hangup_cause_q850': return [Slot.CauseQ850];
       }
       const out: Piece[] = [];
       let last = 0;
