@@ -1,0 +1,133 @@
+// Scriptable behaviours of the emulator, driven by a bare `net` server standing in for the router.
+import { expect } from 'chai';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { FreeSwitchEmulator, FrameReader, header, parseHeaderBlock, type CallScript, type CallResult, type Frame } from './index.ts';
+
+interface Seen {
+  frames: Frame[];
+  events: string[];
+}
+
+const eventName = (f: Frame): string | undefined =>
+  header(f.headers, 'Content-Type') === 'text/event-plain' ? header(parseHeaderBlock(f.body.split('\n\n')[0]!), 'Event-Name') : undefined;
+const eventVar = (f: Frame, name: string): string | undefined => header(parseHeaderBlock(f.body.split('\n\n')[0]!), name);
+
+/** A router that writes `commands` (one write each, or all at once) and then `exit` after the hang-up notice. */
+async function run(commands: string[], script: CallScript, opts: { together?: boolean; exitOnNotice?: boolean } = {}): Promise<{ seen: Seen; result: CallResult }> {
+  const seen: Seen = { frames: [], events: [] };
+  let server: Server | undefined;
+  const port = await new Promise<number>((resolve) => {
+    server = createServer({ noDelay: true }, (s: Socket) => {
+      const reader = new FrameReader();
+      s.on('error', () => undefined);
+      s.on('data', (b) => {
+        for (const f of reader.push(b)) {
+          seen.frames.push(f);
+          const e = eventName(f);
+          if (e) seen.events.push(e);
+          if (opts.exitOnNotice !== false && header(f.headers, 'Content-Disposition') === 'linger') s.write('exit\n\n');
+        }
+      });
+      s.write('connect\n\n');
+      if (opts.together) s.write(commands.join(''));
+      else for (const c of commands) s.write(c);
+    }).listen(0, '127.0.0.1', () => resolve((server!.address() as AddressInfo).port));
+  });
+  const emu = new FreeSwitchEmulator({ host: '127.0.0.1', port }, { parkDelayMs: 0, lingerGiveUpMs: 1500 });
+  const result = await emu.placeCall(script);
+  server!.close();
+  return { seen, result };
+}
+
+const execute = (app: string, arg?: string, extra = ''): string =>
+  `sendmsg\ncall-command: execute\nexecute-app-name: ${app}\n${arg !== undefined ? `execute-app-arg: ${arg}\n` : ''}${extra}\n`;
+const completeOf = (seen: Seen, app: string): Frame =>
+  seen.frames.find((f) => eventName(f) === 'CHANNEL_EXECUTE_COMPLETE' && eventVar(f, 'Application') === app)!;
+
+describe('emulator behaviours', () => {
+  it('busy callee: bridge completes USER_BUSY / BUSY and the caller stays up with continue_on_fail', async () => {
+    const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('set', 'continue_on_fail=true'), execute('bridge', 'user/2001')],
+      { callee: () => ({ kind: 'busy' }), callerHangupAtMs: 100 });
+    const done = completeOf(seen, 'bridge');
+    expect(eventVar(done, 'variable_originate_disposition')).to.equal('USER_BUSY');
+    expect(eventVar(done, 'variable_DIALSTATUS')).to.equal('BUSY');
+    expect(eventVar(done, 'Answer-State')).to.equal('ringing');
+    expect(result.bridges[0]!.outcome).to.equal('USER_BUSY');
+    expect(result.sentExit).to.equal(true);
+  });
+
+  it('unknown user without continue_on_fail: FreeSWITCH hangs the caller up (SUBSCRIBER_ABSENT)', async () => {
+    const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/9999')], { callee: () => ({ kind: 'unknown-user' }) });
+    expect(seen.events.indexOf('CHANNEL_HANGUP')).to.be.lessThan(seen.events.indexOf('CHANNEL_EXECUTE_COMPLETE'));
+    expect(result.hangupCause).to.equal('SUBSCRIBER_ABSENT');
+    expect(result.callerHungUp).to.equal(true);
+  });
+
+  it('no answer: rings for originate_timeout from the {} prefix', async () => {
+    const t0 = Date.now();
+    const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', '{originate_timeout=1}user/2001')],
+      { callee: () => ({ kind: 'no-answer' }), msPerSecond: 200, callerHangupAtMs: 600 });
+    const done = completeOf(seen, 'bridge');
+    expect(eventVar(done, 'variable_originate_disposition')).to.equal('NO_ANSWER');
+    expect(result.bridges[0]!.vars).to.deep.equal({ originate_timeout: '1' });
+    expect(Date.now() - t0).to.be.greaterThan(190);
+  });
+
+  it('no answer: rings for the channel call_timeout when the prefix has none', async () => {
+    const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('set', 'call_timeout=2'), execute('bridge', 'user/2001')],
+      { callee: () => ({ kind: 'no-answer' }), msPerSecond: 100, callerHangupAtMs: 800 });
+    const progress = seen.frames.findIndex((f) => eventName(f) === 'CHANNEL_PROGRESS');
+    expect(progress).to.be.greaterThan(0);
+    expect(eventVar(completeOf(seen, 'bridge'), 'variable_DIALSTATUS')).to.equal('NOANSWER');
+    expect(result.channelVars['call_timeout']).to.equal('2');
+  });
+
+  it('caller hangs up at T while the router is idle: ORIGINATOR_CANCEL, later sendmsg still +OK', async () => {
+    const { seen, result } = await run(['myevents\n\n', 'linger\n\n'], { callerHangupAtMs: 30 });
+    expect(seen.events).to.include('CHANNEL_HANGUP');
+    expect(result.hangupCause).to.equal('ORIGINATOR_CANCEL');
+  });
+
+  it('pipelined commands in one write are all answered and executed in order', async () => {
+    const { seen } = await run(['myevents\n\n', 'linger\n\n', execute('set', 'a=1'), execute('set', 'b=2'), execute('bridge', 'user/1000')],
+      { callerHangupAfterAnswerMs: 10 }, { together: true });
+    const replies = seen.frames.filter((f) => header(f.headers, 'Reply-Text')?.startsWith('+OK') && !header(f.headers, 'Event-Name'));
+    expect(replies.length).to.be.at.least(5);
+    const apps = seen.frames.filter((f) => eventName(f) === 'CHANNEL_EXECUTE').map((f) => eventVar(f, 'Application'));
+    expect(apps).to.deep.equal(['set', 'set', 'bridge']);
+  });
+
+  it('sync mode: the bridge reply is held until the bridge ends, and its events come after it', async () => {
+    const { seen } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/1000')], { mode: 'sync', callerHangupAfterAnswerMs: 50 });
+    const reply = seen.frames.findIndex((f, i) => i > 2 && header(f.headers, 'Reply-Text') === '+OK');
+    const firstEvent = seen.frames.findIndex((f) => eventName(f) !== undefined);
+    expect(reply).to.be.greaterThan(0);
+    expect(firstEvent).to.be.greaterThan(reply);
+    expect(header(seen.frames[0]!.headers, 'Socket-Mode')).to.equal('static');
+  });
+
+  it('chunked writes still reassemble into identical frames', async () => {
+    const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/1000')], { chunked: { maxChunk: 5 }, callerHangupAfterAnswerMs: 10 });
+    const got = seen.frames.map((f) => f.raw).join('');
+    expect(got.length).to.be.greaterThan(10000);
+    expect(result.written.startsWith(got)).to.equal(true);
+    expect(seen.events).to.include('CHANNEL_HANGUP_COMPLETE');
+  });
+
+  it('reset mid-frame: the router sees half a frame and a reset', async () => {
+    const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/1000')], { resetAtMs: 1, resetMidFrame: true, callerHangupAfterAnswerMs: 1e6 });
+    expect(result.closedBy).to.equal('reset');
+    expect(seen.frames.map((f) => f.raw).join('').length).to.be.lessThan(result.written.length);
+  });
+
+  it('router closes while the caller is up: the call returns to the dialplan', async () => {
+    const { result } = await run(['myevents\n\n', 'exit\n\n'], {});
+    expect(result.returnedToDialplan).to.equal(true);
+    expect(result.sentExit).to.equal(true);
+  });
+
+  it('a router that never sends exit after linger is reported as give-up', async () => {
+    const { result } = await run(['myevents\n\n', 'linger\n\n'], { callerHangupAtMs: 10, lingerGiveUpMs: 100 }, { exitOnNotice: false });
+    expect(result.closedBy).to.equal('give-up');
+  });
+});
