@@ -1,0 +1,174 @@
+import { expect } from 'chai';
+import type { SocketMode } from '../emulator/index.ts';
+import { DESTINATIONS } from './destinations.ts';
+import { startHarness, type Harness } from './harness.ts';
+
+/**
+ * The router end to end: a PBX dials it (the emulator, or a real FreeSWITCH), a real HTTP CRM on
+ * loopback answers it. Every scenario runs in both socket modes.
+ */
+const SCHEMES = [
+  { name: 'default', url: '/json', submit: 'json', import: 'json', destinationField: 'number_01', callTimeout: 1, responseTimeout: 1 },
+  { name: 'http', url: '/http', method: 'GET', submit: 'http', import: 'http', callTimeout: 1, responseTimeout: 1 },
+  { name: 'rpc', url: '/rpc', submit: 'jsonrpc', import: 'jsonrpc', rpcMethod: 'route.call', callTimeout: 1, responseTimeout: 1 },
+  { name: 'slow', url: '/json', destinationField: 'number_01', responseTimeout: 0.3 },
+  {
+    name: 'fallback',
+    url: '/json',
+    destinationField: 'number_01',
+    callTimeout: 1,
+    responseTimeout: 1,
+    fallback: { action: 'bridge', destination: DESTINATIONS.fallbackLogin },
+  },
+];
+
+const json = (destination: string) => ({ body: JSON.stringify({ number_01: destination }), contentType: 'application/json' });
+
+const bridgeCommands = (commands: ReadonlyArray<{ headers: Record<string, string> }>) =>
+  commands.filter((c) => c.headers['execute-app-name'] === 'bridge');
+
+for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
+  describe(`integration (${mode} socket mode)`, function () {
+    this.timeout(15_000);
+    let h: Harness;
+    before(async function () {
+      h = await startHarness(SCHEMES);
+      console.log(`      [${mode}] PBX: ${h.pbx.description}`);
+    });
+    after(async () => h.stop());
+
+    it('bridges a SIP login to user/<login>', async () => {
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode);
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.login}`, 'SUCCESS']]);
+      expect(call.returnedToDialplan).to.equal(false);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
+    it('bridges a phone number through the gateway, normalised, bounded by callTimeout', async () => {
+      h.crm.respond(json('+380 (12) 345-67-89'));
+      const call = await h.pbx.placeCall(mode);
+      expect(call.bridges.map((b) => b.endpoint)).to.deep.equal([`sofia/gateway/pstn/${DESTINATIONS.number}`]);
+      expect(call.bridges[0]?.vars['originate_timeout']).to.equal('1');
+    });
+
+    it('routes with submit/import http: GET query string, plain-text answer', async () => {
+      h.crm.respond({ body: `${DESTINATIONS.login}\n`, contentType: 'text/html' });
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'http' } });
+      const request = h.crm.received.at(-1);
+      expect(request?.method).to.equal('GET');
+      expect(new URL(request?.url ?? '', 'http://x').searchParams.get('uuid')).to.equal(call.uuid);
+      expect(call.bridges.map((b) => b.endpoint)).to.deep.equal([`user/${DESTINATIONS.login}`]);
+    });
+
+    it('routes with submit/import json: POST JSON body, named field', async () => {
+      h.crm.respond(json(DESTINATIONS.number));
+      const call = await h.pbx.placeCall(mode);
+      const request = h.crm.received.at(-1);
+      expect(request?.method).to.equal('POST');
+      expect(JSON.parse(request?.body ?? '{}')).to.include({ uuid: call.uuid, scheme: 'default' });
+      expect(call.bridges.map((b) => b.endpoint)).to.deep.equal([`sofia/gateway/pstn/${DESTINATIONS.number}`]);
+    });
+
+    it('routes with submit/import jsonrpc: JSON-RPC 2.0 request, result', async () => {
+      h.crm.respond((request) => {
+        const rpc = JSON.parse(request.body) as { id: unknown; method: string };
+        return { body: JSON.stringify({ jsonrpc: '2.0', id: rpc.id, result: rpc.method === 'route.call' ? DESTINATIONS.login : 'x' }), contentType: 'application/json' };
+      });
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'rpc' } });
+      expect(call.bridges.map((b) => b.endpoint)).to.deep.equal([`user/${DESTINATIONS.login}`]);
+    });
+
+    it('falls back to the dialplan when the CRM is slower than responseTimeout, without waiting for it', async () => {
+      h.crm.respond({ ...json(DESTINATIONS.login), delayMs: 3_000 });
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'slow' } });
+      expect(call.bridges).to.deep.equal([]);
+      expect(call.returnedToDialplan).to.equal(true);
+      // The CRM would have answered after 3 s; the call was handed back well before that.
+      expect(call.durationMs).to.be.lessThan(3_000);
+      expect((await h.recordOf(call.uuid)).failure).to.equal('CrmTimeout');
+    });
+
+    const crmFailures: Array<[string, () => void, string]> = [
+      ['answers 500', () => h.crm.respond({ status: 500, body: 'oops' }), 'CrmHttpStatus'],
+      ['answers garbage', () => h.crm.respond({ body: '{"number_01":', contentType: 'application/json' }), 'UnparsableAnswer'],
+      ['drops the connection', () => h.crm.respond({ destroySocket: true }), 'CrmUnreachable'],
+      ['answers an injection attempt', () => h.crm.respond(json('1000,sofia/gateway/evil/1')), 'UnsafeDestination'],
+    ];
+    for (const [what, arrange, failure] of crmFailures) {
+      it(`falls back to the dialplan when the CRM ${what}`, async () => {
+        arrange();
+        const call = await h.pbx.placeCall(mode);
+        expect(call.bridges).to.deep.equal([]);
+        expect(call.returnedToDialplan).to.equal(true);
+        expect((await h.recordOf(call.uuid)).failure).to.equal(failure);
+      });
+    }
+
+    it('takes the fallback when the destination never answers, after callTimeout', async () => {
+      h.crm.respond(json(DESTINATIONS.noAnswer));
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'fallback' } });
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([
+        [`sofia/gateway/pstn/${DESTINATIONS.noAnswer}`, 'NO_ANSWER'],
+        [`user/${DESTINATIONS.fallbackLogin}`, 'SUCCESS'],
+      ]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('fallback-bridged');
+    });
+
+    it('takes the fallback when the destination is busy', async () => {
+      h.crm.respond(json(DESTINATIONS.busy));
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'fallback' } });
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['USER_BUSY', 'SUCCESS']);
+    });
+
+    it('returns the call to the dialplan when the login is unknown and the fallback is the dialplan', async () => {
+      h.crm.respond(json(DESTINATIONS.unknownLogin));
+      const call = await h.pbx.placeCall(mode);
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['SUBSCRIBER_ABSENT']);
+      expect(call.returnedToDialplan).to.equal(true);
+      expect(call.callerHungUp).to.equal(false);
+    });
+
+    it('aborts the CRM request when the caller hangs up while it thinks, and sends nothing more', async function () {
+      const can = h.pbx.can('caller-hangup-at');
+      if (can !== true) this.skip();
+      h.crm.respond({ neverAnswer: true });
+      const placed = h.pbx.placeCall(mode, { callerHangupAtMs: 150 });
+      const request = await h.crm.nextRequest();
+      await request.clientLeft;
+      const call = await placed;
+      expect(request.clientLeftEarly).to.equal(true);
+      expect(bridgeCommands(call.commands)).to.deep.equal([]);
+      const record = await h.recordOf(call.uuid);
+      expect(record.result).to.equal('caller-gone');
+      expect(h.logs.filter((l) => l.level >= 50)).to.deep.equal([]);
+    });
+
+    it('keeps serving after a call whose socket is reset mid-call', async function () {
+      if (h.pbx.can('socket-reset') !== true) this.skip();
+      h.crm.respond({ ...json(DESTINATIONS.login), delayMs: 200 });
+      const reset = await h.pbx.placeCall(mode, { resetAtMs: 50, resetMidFrame: true });
+      expect(reset.closedBy).to.equal('reset');
+      h.crm.respond(json(DESTINATIONS.login));
+      const next = await h.pbx.placeCall(mode);
+      expect(next.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
+    });
+
+    it('reads frames that arrive in small random chunks', async function () {
+      if (h.pbx.can('chunked-frames') !== true) this.skip();
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode, { chunked: { maxChunk: 7 } });
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
+    });
+
+    it('routes 200 calls at once, none lost', async function () {
+      if (h.pbx.can('many-calls') !== true) this.skip();
+      h.crm.respond((request) => ({ ...json(DESTINATIONS.login), delayMs: 20 + (request.body.length % 30) }));
+      const calls = await Promise.all(Array.from({ length: 200 }, () => h.pbx.placeCall(mode)));
+      expect(calls.filter((c) => c.bridges[0]?.outcome === 'SUCCESS' && c.sentExit)).to.have.length(200);
+      expect(new Set(calls.map((c) => c.uuid)).size).to.equal(200);
+      await Promise.all(calls.map((c) => h.recordOf(c.uuid)));
+      expect(h.router.activeCalls()).to.equal(0);
+    });
+  });
+}
