@@ -88,6 +88,8 @@ export function makeGotFetch(): CrmFetch {
         ...(request.body === undefined ? {} : { body: request.body }),
         signal,
       });
+      // A got stream for a body-capable method waits for its body to be written: say there is none.
+      if (request.body === undefined && request.method !== 'GET') stream.end();
       let status = 0;
       let contentType: string | undefined;
       let size = 0;

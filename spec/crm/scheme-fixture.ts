@@ -6,7 +6,7 @@ import type { Call } from '../../lib/routing/call.ts';
 import type { Logger } from '../../lib/routing/logger.ts';
 
 export function schemeOf(settings: Record<string, unknown>): Scheme {
-  const decoded = decodeConfig({ schemes: [{ name: 'default', url: 'http://127.0.0.1:1/route', gateway: 'pstn', ...settings }] });
+  const decoded = decodeConfig({ schemes: [{ name: 'default', url: 'http://127.0.0.1:1/route', gateway: 'pstn', destinationField: 'number_01', ...settings }] });
   if (E.isLeft(decoded)) throw new Error(`bad spec scheme:\n${formatProblems(decoded.left)}`);
   const scheme = decoded.right.config.schemes[0];
   if (scheme === undefined) throw new Error('no scheme');

@@ -42,9 +42,9 @@ export interface CrmServer {
   /** e.g. `http://127.0.0.1:40123` (no trailing slash). */
   readonly url: string;
   readonly received: Received[];
-  /** How every following request is answered (until changed). */
+  /** How every following request is answered (until changed); requests before it are no longer "next". */
   respond(responder: Responder): void;
-  /** Resolves with the next request to arrive (or the one already waiting unseen). */
+  /** Resolves with the first request since the last `respond` not yet handed out, waiting for it if need be. */
   nextRequest(): Promise<Received>;
   close(): Promise<void>;
 }
@@ -113,6 +113,7 @@ export async function startCrmServer(initial: Responder = {}): Promise<CrmServer
     received,
     respond: (r) => {
       responder = r;
+      seen = received.length;
     },
     nextRequest: () =>
       new Promise((resolve) => {

@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import { classifyDestination, MAX_RAW_LENGTH } from '../../lib/routing/destination.ts';
+
+const tagOf = (raw: string, prefixes?: string[]): string => {
+  const r = classifyDestination(raw, prefixes === undefined ? {} : { allowedPrefixes: prefixes });
+  return E.isRight(r) ? JSON.stringify(r.right) : r.left._tag;
+};
+const phone = (number: string): string => JSON.stringify({ _tag: 'PhoneNumber', number });
+const login = (l: string, domain?: string): string => JSON.stringify(domain === undefined ? { _tag: 'SipLogin', login: l } : { _tag: 'SipLogin', login: l, domain });
+
+describe('routing/destination classifyDestination', () => {
+  const table: Array<[string, string]> = [
+    ['380123456789', phone('380123456789')],
+    ['3 80123456789', phone('380123456789')],
+    ['+380 (44) 123-45.67', phone('380441234567')],
+    ['+380123456789', phone('380123456789')],
+    ['  380123456789\r\n', phone('380123456789')],
+    ['100', phone('100')],
+    ['123456789012345', phone('123456789012345')],
+    ['1234567890123456', 'UnsafeDestination'],
+    ['12', 'UnsafeDestination'],
+    ['++380123456789', 'UnsafeDestination'],
+    ['380+123', 'UnsafeDestination'],
+    ['[380]123', 'UnsafeDestination'],
+    ['agent.smith', login('agent.smith')],
+    ['john_doe-2', login('john_doe-2')],
+    ['1000@pbx.example.com', login('1000', 'pbx.example.com')],
+    ['a'.repeat(64), login('a'.repeat(64))],
+    ['a'.repeat(65), 'UnsafeDestination'],
+    ['-agent', 'UnsafeDestination'],
+    ['agent@-bad.com', 'UnsafeDestination'],
+    ['agent@', 'UnsafeDestination'],
+    ['john doe', 'UnsafeDestination'],
+    ['1000\t', phone('1000')],
+    ['10\t00', 'UnsafeDestination'],
+    ['', 'EmptyDestination'],
+    [' \r\n\t', 'EmptyDestination'],
+    ['\u0663\u0668\u0660123456789', 'UnsafeDestination'],
+    ['\uff13\uff18\uff10123456789', 'UnsafeDestination'],
+  ];
+  for (const [raw, expected] of table) {
+    it(`${JSON.stringify(raw)} → ${expected}`, () => expect(tagOf(raw)).to.equal(expected));
+  }
+
+  it('checks phone numbers, after normalisation, against allowedPrefixes', () => {
+    expect(tagOf('+380 44 123 45 67', ['380'])).to.equal(phone('380441234567'));
+    expect(tagOf('+44 20 7946 0000', ['380', '49'])).to.equal('ForbiddenDestination');
+    expect(classifyDestination('+44 20 7946 0000', { allowedPrefixes: ['380'] })).to.deep.equal(E.left({ _tag: 'ForbiddenDestination', number: '442079460000' }));
+  });
+
+  it('does not apply allowedPrefixes to SIP logins', () => expect(tagOf('agent', ['380'])).to.equal(login('agent')));
+
+  it('refuses over-long values before looking at them, keeping a short escaped copy for the log', () => {
+    const r = classifyDestination('1'.repeat(MAX_RAW_LENGTH + 1), {});
+    expect(E.isLeft(r) && r.left._tag === 'UnsafeDestination' && r.left.raw).to.match(/^1{80}\.\.\.\(321 chars\)$/);
+  });
+
+  it('escapes control and non-ASCII characters in the logged raw value', () => {
+    const r = classifyDestination('1000\nuser/\u0663\u0000"', {});
+    expect(E.isLeft(r) && r.left._tag === 'UnsafeDestination' && r.left.raw).to.equal('1000\\nuser/\\u0663\\u0000\\"');
+  });
+});
