@@ -1,10 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { formatProblems, loadConfig } from './config/load.ts';
 import { createLogger } from './log.ts';
-import { startRouter } from './server.ts';
+import { startRouter, type RunningRouter } from './server.ts';
 
 /** Exit code for a configuration that cannot be used: nothing was started. */
 const BAD_CONFIG = 2;
+/** Exit code when the listener cannot be opened (address in use, no permission). */
+const CANNOT_LISTEN = 1;
 
 const main = async (): Promise<void> => {
   const path = process.argv[2] ?? 'conf/crm-router.json';
@@ -16,7 +18,15 @@ const main = async (): Promise<void> => {
   const { config, warnings } = loaded.right;
   const log = createLogger(config.logLevel);
   for (const warning of warnings) log.warn({ config: path }, warning);
-  const router = await startRouter({ config, log });
+  let router: RunningRouter;
+  try {
+    router = await startRouter({ config, log });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    log.fatal({ host: config.listen.host, port: config.listen.port, code }, 'cannot listen for FreeSWITCH');
+    log.flush();
+    process.exit(CANNOT_LISTEN);
+  }
   log.info({ host: router.address.address, port: router.address.port, config: path, schemes: config.schemes.map((s) => s.name) }, 'listening for FreeSWITCH');
 
   let stopping = false;
