@@ -128,7 +128,7 @@ export class EmulatedCall {
 
   private write(data: string): void {
     if (this.closed) return;
-    this.written += data;
+    if (this.script.recordWritten === true) this.written += data;
     if (this.pendingResetMidFrame) {
       this.pendingResetMidFrame = false;
       this.transport.write(data.slice(0, Math.max(1, data.length >> 1)));
@@ -174,7 +174,9 @@ export class EmulatedCall {
     const [name = '', ...args] = firstLine.trim().split(/\s+/);
     const headers: Record<string, string> = {};
     for (const [n, v] of frame.headers.slice(1)) headers[n] = v;
-    this.commands.push({ raw: frame.raw, name, headers, atMs: Date.now() - this.startMs });
+    const command: RecordedCommand = { raw: frame.raw, name, headers, atMs: Date.now() - this.startMs };
+    this.commands.push(command);
+    this.script.onCommand?.(command);
     if (!this.connected) {
       // FreeSWITCH waits for `connect` and ignores anything before it.
       if (name !== 'connect') return;
@@ -609,7 +611,7 @@ export class EmulatedCall {
       closedBy: this.closedBy,
       sentExit: this.sentExit,
       durationMs: Date.now() - this.startMs,
-      written: this.written,
+      ...(this.script.recordWritten === true ? { written: this.written } : {}),
     });
   }
 }

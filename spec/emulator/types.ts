@@ -35,6 +35,10 @@ export interface CallScript {
   lingerGiveUpMs?: number;
   /** Multiply every `linger N` / ring timeout (seconds) by this many ms instead of 1000, to keep specs fast. Default 1000. */
   msPerSecond?: number;
+  /** Keep every byte written in `CallResult.written` (~100 KB per call). Default false: a load of thousands of calls cannot afford it. */
+  recordWritten?: boolean;
+  /** Called as each command from the router is read, before it is handled (the load generator times the bridge with it). */
+  onCommand?: (command: RecordedCommand) => void;
 }
 
 export interface RecordedCommand {
@@ -67,6 +71,6 @@ export interface CallResult {
   closedBy: 'router' | 'freeswitch' | 'reset' | 'give-up';
   sentExit: boolean;
   durationMs: number;
-  /** Every byte the emulator wrote, latin1, for specs that look at the wire. */
-  written: string;
+  /** Every byte the emulator wrote, latin1, for specs that look at the wire; only with `recordWritten`. */
+  written?: string;
 }

@@ -1,0 +1,166 @@
+/**
+ * The three processes of a measurement — CRM, load generator, router (crm-router or the baseline) —
+ * started and spoken to. crm-router is started the way an operator starts it, `node --import tsx
+ * lib/main.ts <config.json>`, with a generated config at log level `info` (one line per call, written
+ * to a file as a service manager would collect it), plus the memory probe and --expose-gc.
+ */
+import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { SocketMode } from '../../spec/emulator/index.ts';
+import type { CrmReply, CrmRequest, LoadPlan, LoadReply, LoadRequest, LoadResult, ProbeReply, ProbeRequest } from './messages.ts';
+import { benchFile, spawnChild, waitForText, type IpcChild, type Placement } from './procs.ts';
+
+const START_MS = 20_000;
+
+// ---- CRM ------------------------------------------------------------------------------------------
+
+export interface Crm {
+  readonly url: string;
+  readonly setDelay: (ms: number) => Promise<void>;
+  readonly status: () => Promise<{ waiting: number; answered: number }>;
+  /** The CRM's own ms per call uuid, for every request answered since the last collect. */
+  readonly collect: () => Promise<Map<string, number>>;
+  readonly stop: () => Promise<void>;
+}
+
+export async function startCrm(place: Placement): Promise<Crm> {
+  const child = spawnChild<CrmRequest, CrmReply>({ place, role: 'crm', name: 'crm', nodeArgs: ['--import', 'tsx', benchFile('crm-process.ts')] });
+  const ready = await child.waitFor((m): m is Extract<CrmReply, { type: 'ready' }> => m.type === 'ready', START_MS, 'ready');
+  return {
+    url: `http://127.0.0.1:${ready.port}/route`,
+    setDelay: async (delayMs) => {
+      await child.ask({ type: 'answer', delayMs }, 5000);
+    },
+    status: async () => {
+      const s = await child.ask({ type: 'status' }, 5000);
+      return { waiting: s.waiting, answered: s.answered };
+    },
+    collect: async () => {
+      const c = await child.ask({ type: 'collect' }, 30_000);
+      const map = new Map<string, number>();
+      c.uuids.forEach((uuid, i) => map.set(uuid, c.ms[i] ?? Number.NaN));
+      return map;
+    },
+    stop: () => child.stop(),
+  };
+}
+
+// ---- load generator ---------------------------------------------------------------------------
+
+export interface RunningLoad {
+  /** Settles when every call of the run is connected (or failed to connect). */
+  readonly opened: Promise<void>;
+  readonly done: Promise<LoadResult>;
+}
+
+export interface LoadGenerator {
+  readonly run: (plan: LoadPlan, boundMs: number) => RunningLoad;
+  readonly stop: () => Promise<void>;
+}
+
+export async function startLoadGenerator(place: Placement): Promise<LoadGenerator> {
+  const child: IpcChild<LoadRequest, LoadReply> = spawnChild({ place, role: 'load', name: 'load generator', nodeArgs: ['--import', 'tsx', benchFile('loadgen-process.ts')] });
+  await child.waitFor((m): m is Extract<LoadReply, { type: 'ready' }> => m.type === 'ready', START_MS, 'ready');
+  return {
+    run: (plan, boundMs) => {
+      const id = child.newId();
+      child.send({ type: 'run', id, plan });
+      const opened = child.waitFor((m): m is Extract<LoadReply, { type: 'opened' }> => m.type === 'opened' && m.id === id, boundMs, 'calls opened');
+      const done = child.waitFor((m): m is Extract<LoadReply, { type: 'done' }> => m.type === 'done' && m.id === id, boundMs, 'calls done');
+      // A run that fails before opening would leave `opened` rejected and unobserved.
+      opened.catch(() => undefined);
+      return { opened: opened.then(() => undefined), done: done.then((m) => m.result) };
+    },
+    stop: () => child.stop(),
+  };
+}
+
+// ---- routers --------------------------------------------------------------------------------------
+
+export type RouterKind = 'crm-router' | 'baseline';
+
+export interface Memory {
+  readonly rss: number;
+  readonly heapUsed: number;
+}
+
+export interface Router {
+  readonly kind: RouterKind;
+  readonly host: string;
+  readonly port: number;
+  readonly memory: () => Promise<Memory>;
+  readonly stop: () => Promise<void>;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
+/**
+ * crm-router's configuration for the benchmark: one scheme, JSON in and out, the destination a phone
+ * number through a gateway. responseTimeout is 15 s (default 5) so that the memory figure's 5 s CRM
+ * is waited for rather than timed out.
+ */
+export function routerConfig(port: number, crmUrl: string): object {
+  return {
+    listen: { host: '127.0.0.1', port },
+    logLevel: 'info',
+    schemes: [
+      {
+        name: 'default',
+        url: crmUrl,
+        submit: 'json',
+        import: 'json',
+        destinationField: 'destination',
+        callTimeout: 30,
+        responseTimeout: 15,
+        gateway: 'pstn',
+      },
+    ],
+  };
+}
+
+const MEMORY_FLAGS = ['--expose-gc', '--import', 'tsx', '--import', benchFile('router-probe.ts')];
+
+export interface RouterOptions {
+  /** Run the router under `--cpu-prof`, its profile written there when it stops. */
+  readonly profileDir?: string | undefined;
+  /** The checkout whose lib/main.ts is crm-router (default: this one). */
+  readonly routerDir?: string | undefined;
+}
+
+export async function startRouter(kind: RouterKind, place: Placement, crmUrl: string, dir: string, options: RouterOptions = {}): Promise<Router> {
+  const port = await freePort();
+  const flags = options.profileDir === undefined ? MEMORY_FLAGS : ['--cpu-prof', '--cpu-prof-dir', options.profileDir, ...MEMORY_FLAGS];
+  const main = options.routerDir === undefined ? 'lib/main.ts' : join(options.routerDir, 'lib/main.ts');
+  let child: IpcChild<ProbeRequest, ProbeReply>;
+  if (kind === 'crm-router') {
+    const config = join(dir, 'crm-router.json');
+    const log = join(dir, 'crm-router.log');
+    writeFileSync(config, JSON.stringify(routerConfig(port, crmUrl), null, 2));
+    child = spawnChild({ place, role: 'router', name: 'crm-router', nodeArgs: [...flags, main, config], stdoutFile: log });
+    await waitForText(log, 'listening for FreeSWITCH', START_MS, child);
+  } else {
+    child = spawnChild({ place, role: 'router', name: 'baseline', nodeArgs: [...flags, benchFile('baseline-router.ts'), String(port), crmUrl] });
+    await child.waitFor((m): m is Extract<ProbeReply, { type: 'listening' }> => m.type === 'listening', START_MS, 'listening');
+  }
+  return {
+    kind,
+    host: '127.0.0.1',
+    port,
+    memory: async () => {
+      const m = await child.ask({ type: 'memory' }, 30_000);
+      return { rss: m.rss, heapUsed: m.heapUsed };
+    },
+    stop: () => child.stop(),
+  };
+}
+
+export type { SocketMode };

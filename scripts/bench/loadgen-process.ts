@@ -1,0 +1,118 @@
+/**
+ * The load generator, as its own process: the project's FreeSWITCH emulator placing calls on the
+ * router at a steady rate. Each call is the real outbound-socket exchange (connect, myevents, linger,
+ * ring_ready, the bridge with its events, hang-up, linger notice, exit); the emulator's park-loop
+ * delay is 0, because that delay is FreeSWITCH's, not the router's.
+ *
+ * Per call it records the time from TCP connect to reading the router's `bridge` sendmsg. Calls are
+ * opened on a clock (how many are due since the start), not by a fixed interval, so timer jitter does
+ * not lower the rate; when the process cannot keep up, the backlog of due-but-unopened calls says so.
+ */
+import { connect } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { attach } from '../../spec/emulator/index.ts';
+import type { CallSample, LoadPlan, LoadReply, LoadRequest, LoadResult } from './messages.ts';
+
+const LOOP_RESOLUTION_MS = 2;
+
+const send = (reply: LoadReply): void => {
+  process.send?.(reply);
+};
+
+interface Progress {
+  opened: number;
+  settled: number;
+}
+
+/** Places one call; resolves with its sample, never rejects. */
+function placeCall(plan: LoadPlan, progress: Progress, onConnected: () => void): Promise<CallSample> {
+  return new Promise((resolve) => {
+    const uuid = randomUUID();
+    let connectedAt = Number.NaN;
+    let bridgedAt = Number.NaN;
+    let connected = false;
+    const socket = connect({ host: plan.host, port: plan.port, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      finish('timeout', false);
+    }, plan.callTimeoutMs);
+    let finished = false;
+    const finish = (status: CallSample['status'], gaveUp: boolean): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      if (!connected) onConnected();
+      progress.settled++;
+      resolve({ uuid, status, bridgeMs: bridgedAt - connectedAt, gaveUp });
+    };
+    socket.once('connect', () => {
+      connected = true;
+      connectedAt = performance.now();
+      onConnected();
+      const call = attach(socket, {
+        mode: plan.mode,
+        uuid,
+        parkDelayMs: 0,
+        onCommand: (command) => {
+          if (Number.isNaN(bridgedAt) && command.name === 'sendmsg' && command.headers['execute-app-name'] === 'bridge') {
+            bridgedAt = performance.now();
+          }
+        },
+      });
+      void call.result.then((result) => {
+        socket.destroy();
+        finish(Number.isNaN(bridgedAt) ? 'not-bridged' : 'bridged', result.closedBy === 'give-up');
+      });
+    });
+    socket.once('error', () => {
+      if (!connected) finish('refused', false);
+    });
+  });
+}
+
+function run(id: number, plan: LoadPlan): void {
+  const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  delay.enable();
+  const progress: Progress = { opened: 0, settled: 0 };
+  const calls: Array<Promise<CallSample>> = [];
+  let connectedOrFailed = 0;
+  const onConnected = (): void => {
+    connectedOrFailed++;
+    if (connectedOrFailed === plan.count) send({ type: 'opened', id });
+  };
+  const start = performance.now();
+  let lastOpen = start;
+  let maxBacklog = 0;
+  const tick = (): void => {
+    const due = Math.min(plan.count, Math.floor(((performance.now() - start) * plan.rate) / 1000) + 1);
+    maxBacklog = Math.max(maxBacklog, due - progress.opened);
+    while (progress.opened < due) {
+      progress.opened++;
+      calls.push(placeCall(plan, progress, onConnected));
+    }
+    lastOpen = performance.now();
+    if (progress.opened < plan.count) setTimeout(tick, 1);
+    else void finish();
+  };
+  const finish = async (): Promise<void> => {
+    const samples = await Promise.all(calls);
+    delay.disable();
+    const seconds = (lastOpen - start) / 1000;
+    const result: LoadResult = {
+      calls: samples,
+      achievedRate: plan.count <= 1 || seconds <= 0 ? plan.rate : (plan.count - 1) / seconds,
+      maxBacklog,
+      // The histogram holds whole timer intervals: an idle loop reads about the resolution itself.
+      loopDelayP99Ms: Math.max(0, delay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+    };
+    send({ type: 'done', id, result });
+  };
+  tick();
+}
+
+process.on('message', (message: LoadRequest) => {
+  if (message.type === 'run') run(message.id, message.plan);
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

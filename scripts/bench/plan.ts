@@ -1,0 +1,116 @@
+/**
+ * What a benchmark run does, from its command line. Two presets: the full run (`npm run bench`, meant
+ * to finish in under 5 minutes on 2 cores) and `--quick` (a CI smoke test, under 30 s, whose figures
+ * are indicative only). Every figure is the median of `runs` runs.
+ */
+import type { SocketMode } from '../../spec/emulator/index.ts';
+import type { RouterKind } from './actors.ts';
+
+export interface Plan {
+  readonly name: 'full' | 'quick';
+  readonly modes: readonly SocketMode[];
+  readonly routers: readonly RouterKind[];
+  readonly runs: number;
+  /** Warm-up before a router is measured: JIT, the emulator's templates, the keep-alive pool. */
+  readonly warmup: { readonly rate: number; readonly seconds: number };
+  readonly throughput: {
+    readonly startRate: number;
+    /** Ramp: each passing step multiplies the rate by this. */
+    readonly growth: number;
+    readonly stepSeconds: number;
+    readonly maxRate: number;
+    /** Halvings of the interval between the last passing and the first failing step. */
+    readonly bisections: number;
+    /** Each run holds the found rate this long; the figure is sustained only if it passes throughout. */
+    readonly sustainSeconds: number;
+    /** Router-added p99 must stay under this, ms. */
+    readonly p99LimitMs: number;
+  };
+  readonly latency: { readonly rates: readonly number[]; readonly seconds: number };
+  readonly memory: {
+    readonly levels: readonly number[];
+    readonly crmDelayMs: number;
+    /** Rate at which the waiting calls are opened. */
+    readonly openRate: number;
+    /** Modes measured; memory before the bridge barely depends on the socket mode. */
+    readonly modes: readonly SocketMode[];
+  };
+  /** Where the router's --cpu-prof profiles go, when asked for. */
+  readonly profileDir: string | undefined;
+  /** Another checkout whose lib/main.ts is run as crm-router (to measure a proposed patch). */
+  readonly routerDir: string | undefined;
+}
+
+const FULL: Plan = {
+  name: 'full',
+  modes: ['sync', 'async'],
+  routers: ['crm-router', 'baseline'],
+  runs: 3,
+  warmup: { rate: 200, seconds: 1 },
+  throughput: { startRate: 250, growth: 2, stepSeconds: 1.5, maxRate: 16_000, bisections: 2, sustainSeconds: 20, p99LimitMs: 10 },
+  latency: { rates: [100, 500, 1000], seconds: 2 },
+  memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync', 'async'] },
+  profileDir: undefined,
+  routerDir: undefined,
+};
+
+const QUICK: Plan = {
+  ...FULL,
+  name: 'quick',
+  runs: 1,
+  warmup: { rate: 200, seconds: 0.5 },
+  throughput: { ...FULL.throughput, stepSeconds: 0.5, bisections: 0, sustainSeconds: 1 },
+  latency: { rates: [100, 500, 1000], seconds: 0.5 },
+  memory: { levels: [500, 1000], crmDelayMs: 1500, openRate: 5000, modes: ['sync'] },
+};
+
+const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--sustain S] [--mode sync|async] [--router crm-router|baseline]
+                         [--profile DIR] [--router-dir DIR]`;
+
+export function parsePlan(argv: readonly string[]): Plan {
+  let plan: Plan = argv.includes('--quick') ? QUICK : FULL;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    const positive = (): number => {
+      const n = Number(value());
+      if (!(n > 0)) throw new Error(`${flag} needs a positive number\n${USAGE}`);
+      return n;
+    };
+    switch (flag) {
+      case '--quick':
+        break;
+      case '--runs':
+        plan = { ...plan, runs: Math.round(positive()) };
+        break;
+      case '--sustain':
+        plan = { ...plan, throughput: { ...plan.throughput, sustainSeconds: positive() } };
+        break;
+      case '--mode': {
+        const mode = value();
+        if (mode !== 'sync' && mode !== 'async') throw new Error(USAGE);
+        plan = { ...plan, modes: [mode], memory: { ...plan.memory, modes: [mode] } };
+        break;
+      }
+      case '--router': {
+        const router = value();
+        if (router !== 'crm-router' && router !== 'baseline') throw new Error(USAGE);
+        plan = { ...plan, routers: [router] };
+        break;
+      }
+      case '--profile':
+        plan = { ...plan, profileDir: value() };
+        break;
+      case '--router-dir':
+        plan = { ...plan, routerDir: value() };
+        break;
+      default:
+        throw new Error(`unknown argument ${flag}\n${USAGE}`);
+    }
+  }
+  return plan;
+}

@@ -1,0 +1,112 @@
+/**
+ * `npm run bench [-- --quick]`: crm-router measured as a whole process, against a minimal baseline
+ * router on the same load, in both socket modes. See scripts/bench/README.md for what each figure
+ * means and what it leaves out.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startCrm, startLoadGenerator, startRouter, type Crm, type LoadGenerator, type RouterKind } from './actors.ts';
+import { measureRun, type Stage } from './measure.ts';
+import { latency, memory, throughput } from './phases.ts';
+import { parsePlan, type Plan } from './plan.ts';
+import { pinSelf, placement, REPO, type Placement } from './procs.ts';
+import { renderReport, writeResults, type BenchResults, type RouterResults } from './report.ts';
+import type { SocketMode } from '../../spec/emulator/index.ts';
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** A waiting call holds two of the router's sockets (FreeSWITCH's and the CRM request's). */
+function memoryLevels(plan: Plan, place: Placement, notes: string[]): number[] {
+  const most = Math.floor((place.fileLimit - 200) / 2 / 100) * 100;
+  const levels = [...new Set(plan.memory.levels.map((l) => Math.min(l, most)))];
+  if (levels.some((l, i) => l !== plan.memory.levels[i])) {
+    notes.push(
+      `open-file limit ${place.fileLimit} (hard; this machine will not raise it): a waiting call holds 2 router sockets, ` +
+        `so the memory levels were capped at ${most} calls`,
+    );
+  }
+  return levels;
+}
+
+async function measureRouter(kind: RouterKind, mode: SocketMode, plan: Plan, levels: number[], place: Placement, crm: Crm, load: LoadGenerator, dir: string): Promise<RouterResults> {
+  const results: RouterResults = {};
+  const options = { profileDir: plan.profileDir, routerDir: plan.routerDir };
+  const fresh = async (): Promise<Stage> => {
+    const router = await startRouter(kind, place, crm.url, dir, options);
+    const stage: Stage = { router, crm, load, mode };
+    await measureRun(stage, plan.warmup.rate, plan.warmup.seconds);
+    return stage;
+  };
+  // Memory first on its own fresh process, so that its idle level is not the aftermath of a load test.
+  if (plan.memory.modes.includes(mode)) {
+    log(`  ${kind} ${mode}: memory, CRM answering after ${plan.memory.crmDelayMs} ms`);
+    const stage = await fresh();
+    try {
+      results.memory = await memory(stage, plan.memory, levels, plan.runs, log);
+    } finally {
+      await stage.router.stop();
+    }
+  }
+  const stage = await fresh();
+  try {
+    log(`  ${kind} ${mode}: latency at ${plan.latency.rates.join(', ')} calls/s`);
+    results.latency = await latency(stage, plan.latency, plan.runs, log);
+    log(`  ${kind} ${mode}: throughput`);
+    results.throughput = await throughput(stage, plan.throughput, plan.runs, log);
+  } finally {
+    await stage.router.stop();
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const plan = parsePlan(process.argv.slice(2));
+  const started = performance.now();
+  const place = placement();
+  pinSelf(place);
+  const notes: string[] = [];
+  const levels = memoryLevels(plan, place, notes);
+  const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version?: string }).version ?? '?';
+  if (plan.routerDir !== undefined) notes.push(`crm-router run from ${plan.routerDir}`);
+  log(`crm-router ${version} benchmark (${plan.name}); ${place.note}`);
+  const dir = mkdtempSync(join(tmpdir(), 'crm-router-bench-'));
+  const crm = await startCrm(place);
+  const load = await startLoadGenerator(place);
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    node: process.versions.node,
+    cores: place.cores,
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    placement: place.note,
+    fileLimit: place.fileLimit,
+    plan,
+    memoryLevels: levels,
+    notes,
+    results: {},
+    seconds: 0,
+  };
+  try {
+    for (const mode of plan.modes) {
+      const byRouter: Partial<Record<RouterKind, RouterResults>> = {};
+      results.results[mode] = byRouter;
+      for (const kind of plan.routers) byRouter[kind] = await measureRouter(kind, mode, plan, levels, place, crm, load, dir);
+    }
+  } finally {
+    await load.stop();
+    await crm.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  results.seconds = (performance.now() - started) / 1000;
+  const file = writeResults(results, join(REPO, 'bench-results'));
+  process.stdout.write(`${renderReport(results)}\nresults: ${file}\n`);
+  if (plan.profileDir !== undefined) process.stdout.write(`router CPU profiles in ${plan.profileDir} (summary: npx tsx scripts/bench/profile-summary.ts <file>)\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
