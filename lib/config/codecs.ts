@@ -2,7 +2,7 @@
  * The configuration file's shape, as io-ts codecs. Decoding also compiles
  * what each call needs (templates, field paths, patterns, the fallback
  * destination) so nothing is parsed per call. Types are derived from these
- * codecs; see docs/configuration.md for the reference.
+ * codecs; see the Configuration section of README.md for the reference.
  */
 import { isIP } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';

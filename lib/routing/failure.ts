@@ -31,7 +31,7 @@ export type UnparsableAnswer = Failure<'UnparsableAnswer', { reason: string }>;
 export type EmptyDestination = Failure<'EmptyDestination'>;
 /** `destinationField` (or JSON-RPC `result`) is absent. */
 export type MissingField = Failure<'MissingField', { field: string }>;
-/** The field holds something other than a string (numbers included: see docs/configuration.md). */
+/** The field holds something other than a string (numbers included: see README.md, Configuration). */
 export type WrongFieldType = Failure<'WrongFieldType', { field: string; got: string }>;
 /** A JSON-RPC `error` member; `code` is null when the CRM sent no numeric code. `message` is log-safe. */
 export type JsonRpcError = Failure<'JsonRpcError', { code: number | null; message: string }>;
