@@ -24,6 +24,8 @@ const SCHEMES = [
 
 const json = (destination: string) => ({ body: JSON.stringify({ number_01: destination }), contentType: 'application/json' });
 
+const liveTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
 const bridgeCommands = (commands: ReadonlyArray<{ headers: Record<string, string> }>) =>
   commands.filter((c) => c.headers['execute-app-name'] === 'bridge');
 
@@ -164,11 +166,17 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     it('routes 200 calls at once, none lost', async function () {
       if (h.pbx.can('many-calls') !== true) this.skip();
       h.crm.respond((request) => ({ ...json(DESTINATIONS.login), delayMs: 20 + (request.body.length % 30) }));
+      h.crm.dropIdleConnections();
+      const timersBefore = liveTimers();
       const calls = await Promise.all(Array.from({ length: 200 }, () => h.pbx.placeCall(mode)));
       expect(calls.filter((c) => c.bridges[0]?.outcome === 'SUCCESS' && c.sentExit)).to.have.length(200);
       expect(new Set(calls.map((c) => c.uuid)).size).to.equal(200);
       await Promise.all(calls.map((c) => h.recordOf(c.uuid)));
       expect(h.router.activeCalls()).to.equal(0);
+      h.crm.dropIdleConnections();
+      // No timer of the router outlives its call (the emulator and the CRM share this process, and
+      // leave none either once their calls are over).
+      expect(liveTimers()).to.be.at.most(timersBefore);
     });
   });
 }

@@ -46,6 +46,8 @@ export interface CrmServer {
   respond(responder: Responder): void;
   /** Resolves with the first request since the last `respond` not yet handed out, waiting for it if need be. */
   nextRequest(): Promise<Received>;
+  /** Closes kept-alive connections that carry no request (their idle timers go with them). */
+  dropIdleConnections(): void;
   close(): Promise<void>;
 }
 
@@ -123,6 +125,7 @@ export async function startCrmServer(initial: Responder = {}): Promise<CrmServer
           resolve(waiting);
         } else waiters.push(resolve);
       }),
+    dropIdleConnections: () => server.closeIdleConnections(),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
