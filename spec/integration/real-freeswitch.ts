@@ -510,6 +510,8 @@ async function connectRealFreeSwitch(
   const calls = new Map<string, PlacedCall>();
   const jobs = new Map<string, PlacedCall>();
   const lateJobs = new Map<string, string>();
+  /** Jobs whose result nobody reads (uuid_kill): dropped when their BACKGROUND_JOB comes. */
+  const ignoredJobs = new Set<string>();
   const run = randomUUID();
   let broken: Error | undefined;
 
@@ -535,6 +537,7 @@ async function connectRealFreeSwitch(
     if (e.header('Event-Name') === 'BACKGROUND_JOB') {
       const job = e.header('Job-UUID');
       if (job === undefined) return;
+      if (ignoredJobs.delete(job)) return;
       const call = jobs.get(job);
       if (call) {
         jobs.delete(job);
@@ -559,7 +562,12 @@ async function connectRealFreeSwitch(
 
   const kill = (uuid: string, cause: string): void => {
     // The leg may be gone already (-ERR No such channel): that is fine, and so is a dead socket here.
-    esl.bgapi(`uuid_kill ${uuid} ${cause}`).catch(() => undefined);
+    esl.bgapi(`uuid_kill ${uuid} ${cause}`).then(
+      (job) => {
+        if (!lateJobs.delete(job)) ignoredJobs.add(job);
+      },
+      () => undefined,
+    );
   };
 
   return {
