@@ -4,7 +4,7 @@
 // linger/exit and hang-up.
 import { randomUUID } from 'node:crypto';
 import { FrameReader, urlDecode, urlEncode, type Frame } from './frame.ts';
-import { Slot, SLOT_COUNT, fill, type EventTemplate } from './templates.ts';
+import { Slot, SLOT_COUNT, applyOps, fill, type EventTemplate } from './templates.ts';
 import { parseDialString, ringTimeoutSec, type DialString } from './dial-string.ts';
 import * as F from './flows.ts';
 import type { BridgeRecord, CallResult, CallScript, CalleeBehaviour, RecordedCommand } from './types.ts';
@@ -352,6 +352,7 @@ export class EmulatedCall {
 
   private complete(q: QueuedApp, tpl: EventTemplate, overrides?: Record<string, string>): void {
     this.event(tpl, { post: F.appPost(q.app, q.arg, q.uuid, true), overrides });
+    if (tpl.afterComplete) applyOps(tpl.afterComplete, this.vars, this.slots);
   }
 
   private markAnswered(tpl: EventTemplate): void {
@@ -376,7 +377,7 @@ export class EmulatedCall {
     this.slots[Slot.OtherUuid] = randomUUID();
     const behaviour = this.callee(d);
     const cont = this.varIs('continue_on_fail');
-    const flow = F.bridgeFlow(d.kind, behaviour.kind, this.answered, cont);
+    const flow = F.bridgeFlow(d.kind, behaviour.kind, this.answered, cont, this.script.callerAckAt);
     this.execute(q, flow.execute);
     record.outcome = flow.disposition;
 
@@ -516,15 +517,7 @@ export class EmulatedCall {
 
   private event(tpl: EventTemplate, o: { post?: string; overrides?: Record<string, string> | undefined; skipOps?: boolean; at?: number } = {}): void {
     if (o.at !== undefined && this.slots[o.at] === '0') this.slots[o.at] = this.nowUs();
-    if (!o.skipOps) {
-      for (const op of tpl.ops) {
-        if ('del' in op) this.vars.delete(op.del);
-        else {
-          this.vars.delete(op.set);
-          this.vars.set(op.set, fill(op.value, this.slots));
-        }
-      }
-    }
+    if (!o.skipOps) applyOps(tpl.ops, this.vars, this.slots);
     if (o.overrides) for (const [k, v] of Object.entries(o.overrides)) if (this.vars.has(k)) this.vars.set(k, v);
     if (!this.eventsOn || this.closed) return;
     const s = this.slots;

@@ -2,8 +2,8 @@
 // is a run of consecutive events of one capture (ordinals as in that capture), so the order is the
 // real one; the capture letter is kept so a reader can open the file and check.
 import { encodeHeaderBlock, urlEncode } from './frame.ts';
-import { fill, templatesOf, type EventTemplate, type Piece } from './templates.ts';
-import type { CalleeBehaviour, SocketMode } from './types.ts';
+import { fill, templatesOf, withAck, type EventTemplate, type Piece, type VarOp } from './templates.ts';
+import type { CalleeBehaviour, CallerAckAt, SocketMode } from './types.ts';
 import type { EndpointKind } from './dial-string.ts';
 
 const CAP = {
@@ -73,7 +73,20 @@ export const completeRinging = (): EventTemplate => ev('c', 2);
 export const executeAnswered = (): EventTemplate => ev('a2', 10);
 export const completeAnswered = (): EventTemplate => ev('a2', 9);
 export const answerEvent = (): EventTemplate => ev('a2', 8);
-export const answerComplete = (): EventTemplate => ev('a2', 9);
+/** The caller's ACK as captured (its values are the same kind in every capture: tags, cseq 1, Call-ID, Via, From, To). */
+function ack(cap: keyof typeof CAP, i: number): readonly VarOp[] {
+  const a = ev(cap, i).ack;
+  if (!a) throw new Error(`no ACK in event ${i} of ${CAP[cap]}`);
+  return a.ops;
+}
+
+/**
+ * The answer application's 200 OK is ACKed while the channel waits in the park loop for the next
+ * command, so the ACK lands right after the application completed (a2: between EXECUTE_COMPLETE(answer)
+ * and the next EXECUTE; d2: before its CHANNEL_HANGUP).
+ */
+let answerCompleteTpl: EventTemplate | undefined;
+export const answerComplete = (): EventTemplate => (answerCompleteTpl ??= { ...ev('a2', 9), afterComplete: [{ ack: ack('a2', 10) }] });
 
 /** ring_ready / pre_answer have no capture: the bridge's CHANNEL_PROGRESS, renamed, without its variable changes. */
 const renamed = new Map<string, EventTemplate>();
@@ -156,7 +169,34 @@ export function dispositionOverrides(cause: string): Record<string, string> {
   };
 }
 
-export function bridgeFlow(kind: EndpointKind, callee: CalleeBehaviour['kind'], callerAnswered: boolean, continueOnFail: boolean): BridgeFlow {
+/**
+ * A bridge that answers the caller: the caller's ACK to that 200 OK races the bridge thread (captures
+ * of the same scenario show all three): it lands while originate returns (before originate_disposition
+ * is written: f, g), after originate but before CHANNEL_BRIDGE (after signal_bond: sync-b), or once the
+ * bridge is up (after bridge_to..signal_bond: a, b, f2, g2, sync-a). The templates come without it;
+ * this puts it where the race went. Built once per kind.
+ */
+const answeredFlows = new Map<string, BridgeFlow>();
+function answeredBridge(gateway: boolean, at: CallerAckAt): BridgeFlow {
+  const key = `${gateway}:${at}`;
+  let flow = answeredFlows.get(key);
+  if (flow) return flow;
+  const a = ack('a', 5);
+  const bridgeAck = (t: EventTemplate): EventTemplate =>
+    at === 'during-originate' ? withAck(t, a, { before: 'originate_disposition' }) : at === 'before-bridge-event' ? withAck(t, a, 'end') : t;
+  const upAck = (t: EventTemplate): EventTemplate => (at === 'after-bridge' ? withAck(t, a, { after: 'signal_bond' }) : t);
+  const [execute, progress, answer, bridge] = gateway ? evs('b', 0, 3) : evs('a', 1, 4);
+  const [hangup, ...callerRest] = evs('a', 5, 12);
+  const [unbridge, complete] = evs('b', 4, 5);
+  flow = {
+    kind: 'answer', source: gateway ? 'b' : 'a', disposition: 'SUCCESS', execute: execute!, progress: progress!, answer: answer!,
+    bridge: bridgeAck(bridge!), callerEnds: [upAck(hangup!), ...callerRest], calleeEnds: [upAck(unbridge!), complete!],
+  };
+  answeredFlows.set(key, flow);
+  return flow;
+}
+
+export function bridgeFlow(kind: EndpointKind, callee: CalleeBehaviour['kind'], callerAnswered: boolean, continueOnFail: boolean, ackAt: CallerAckAt = 'after-bridge'): BridgeFlow {
   if (kind === 'invalid' || kind === 'empty') {
     const [x, y] = kind === 'invalid' ? [5, 6] : [7, 8];
     const flow: BridgeFlow = { kind: 'fail', source: 'e2', disposition: 'CHAN_NOT_IMPLEMENTED', execute: ev('e2', x), complete: ev('e2', y) };
@@ -168,10 +208,7 @@ export function bridgeFlow(kind: EndpointKind, callee: CalleeBehaviour['kind'], 
       if (callerAnswered) {
         return { kind: 'answer', source: 'a2', disposition: 'SUCCESS', execute: ev('a2', 10), bridge: ev('a2', 11), callerEnds: evs('a2', 12, 19), calleeEnds: evs('b', 4, 5) };
       }
-      if (kind === 'gateway') {
-        return { kind: 'answer', source: 'b', disposition: 'SUCCESS', execute: ev('b', 0), progress: ev('b', 1), answer: ev('b', 2), bridge: ev('b', 3), callerEnds: evs('a', 5, 12), calleeEnds: evs('b', 4, 5) };
-      }
-      return { kind: 'answer', source: 'a', disposition: 'SUCCESS', execute: ev('a', 1), progress: ev('a', 2), answer: ev('a', 3), bridge: ev('a', 4), callerEnds: evs('a', 5, 12), calleeEnds: evs('b', 4, 5) };
+      return answeredBridge(kind === 'gateway', ackAt);
     case 'no-answer':
       return { kind: 'no-answer', source: 'c', disposition: 'NO_ANSWER', execute: ev('c', 7), progress: ev('c', 8), complete: ev('c', 9) };
     case 'unknown-user':

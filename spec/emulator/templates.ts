@@ -31,7 +31,25 @@ export const SLOT_COUNT = 18;
 /** A template is literal text interleaved with slot numbers. */
 export type Piece = string | number;
 
-export type VarOp = { readonly del: string } | { readonly set: string; readonly value: readonly Piece[] };
+/**
+ * A change FreeSWITCH made to the channel's variable list: delete a name, or delete and append it
+ * at the end (switch_channel_set_variable), or the caller's ACK (see DIALOG_VARS).
+ */
+export type VarOp =
+  | { readonly del: string }
+  | { readonly set: string; readonly value: readonly Piece[] }
+  | { readonly ack: readonly VarOp[] };
+
+/**
+ * What sofia writes when it processes the caller's ACK to the 200 OK of the A leg (sofia.c,
+ * extract_vars + extract_header_vars, from sofia's own thread): these names, deleted and appended in
+ * this order at the end of the list. Where that lands in the list depends on what the channel was
+ * doing when the ACK came in (answer app done: right after it; answered by a bridge: a race with
+ * the bridge thread). The templates keep it apart from their other changes (EventTemplate.ack) and
+ * the emulator places it (flows.ts). It happens once per call: sip_cseq is first written by it.
+ */
+export const DIALOG_VARS = ['sip_to_tag', 'sip_from_tag', 'sip_cseq', 'sip_call_id', 'sip_full_via', 'sip_from_display', 'sip_full_from', 'sip_full_to'] as const;
+const ACK_DONE = 'sip_cseq';
 
 export interface EventTemplate {
   readonly source: string;
@@ -39,8 +57,12 @@ export interface EventTemplate {
   readonly pre: readonly Piece[];
   readonly hasVars: boolean;
   readonly post: readonly Piece[];
-  /** How FreeSWITCH changed the channel variables between the previous event of the capture and this one. */
+  /** How FreeSWITCH changed the channel variables between the previous event of the capture and this one (without the ACK). */
   readonly ops: readonly VarOp[];
+  /** The caller's ACK, if the capture shows it among this event's changes: the ops, and the index in `ops` it came before. */
+  readonly ack?: { readonly at: number; readonly ops: readonly VarOp[] };
+  /** Changes made right after the application whose EXECUTE_COMPLETE this is (applied after the event is written). */
+  readonly afterComplete?: readonly VarOp[];
   /** Variable list exactly as captured, for the connect reply. */
   readonly vars: ReadonlyArray<readonly [string, readonly Piece[]]>;
 }
@@ -170,6 +192,38 @@ function diffVars(prev: VarList, next: VarList): Array<{ del: string } | { set: 
   return ops;
 }
 
+/** Takes the caller's ACK (DIALOG_VARS as one run) out of a capture's variable changes. */
+function splitAck(ops: VarOp[]): { ops: VarOp[]; ack?: { at: number; ops: VarOp[] } } {
+  const at = ops.findIndex((op, i) => DIALOG_VARS.every((n, k) => { const o = ops[i + k]; return o !== undefined && 'set' in o && o.set === n; }));
+  if (at < 0) {
+    if (ops.some((op) => 'set' in op && op.set === ACK_DONE)) throw new Error(`${ACK_DONE} written outside the ACK block: ${ops.map((o) => ('set' in o ? o.set : '')).join(' ')}`);
+    return { ops };
+  }
+  return { ops: [...ops.slice(0, at), ...ops.slice(at + DIALOG_VARS.length)], ack: { at, ops: ops.slice(at, at + DIALOG_VARS.length) } };
+}
+
+/** The same template with the caller's ACK happening just before or after the change of one variable, or after all of them. */
+export function withAck(t: EventTemplate, ack: readonly VarOp[], where: { before: string } | { after: string } | 'end'): EventTemplate {
+  const name = where === 'end' ? undefined : 'before' in where ? where.before : where.after;
+  const i = name === undefined ? t.ops.length : t.ops.findIndex((op) => 'set' in op && op.set === name);
+  if (i < 0) throw new Error(`${t.source} ${t.eventName}: no change of ${name ?? ''} to place the ACK at`);
+  const at = where !== 'end' && 'after' in where ? i + 1 : i;
+  return { ...t, ops: [...t.ops.slice(0, at), { ack }, ...t.ops.slice(at)] };
+}
+
+/** Applies variable changes to a channel's list (insertion-ordered, like FreeSWITCH's event headers). */
+export function applyOps(ops: readonly VarOp[], vars: Map<string, string>, slots: readonly string[]): void {
+  for (const op of ops) {
+    if ('del' in op) vars.delete(op.del);
+    else if ('ack' in op) {
+      if (!vars.has(ACK_DONE)) applyOps(op.ack, vars, slots);
+    } else {
+      vars.delete(op.set);
+      vars.set(op.set, fill(op.value, slots));
+    }
+  }
+}
+
 export interface CaptureTemplates {
   readonly name: string;
   readonly capture: Capture;
@@ -222,9 +276,10 @@ function buildCapture(name: string): CaptureTemplates {
     // what FreeSWITCH changed by itself is replayed from the capture.
     const app = header(hs, 'Application');
     const appEvent = app !== undefined && app !== 'socket';
-    const ops: VarOp[] = vars.length === 0 || (appEvent && SETTERS.has(app)) ? [] : diffVars(prevVars, vars)
+    const all: VarOp[] = vars.length === 0 || (appEvent && SETTERS.has(app)) ? [] : diffVars(prevVars, vars)
       .filter((op) => !appEvent || !CODE_MANAGED.has('del' in op ? op.del : op.set))
       .map((op) => ('del' in op ? op : { set: op.set, value: t.tokenize('variable_' + op.set, op.value) }));
+    const { ops, ack } = splitAck(all);
     return [
       {
         source: name,
@@ -233,6 +288,7 @@ function buildCapture(name: string): CaptureTemplates {
         hasVars: vars.length > 0,
         post: linePieces(t, post),
         ops,
+        ...(ack ? { ack } : {}),
         vars: vars.map(([n, v]) => [n, t.tokenize('variable_' + n, v)] as const),
       },
       vars.length > 0 ? vars : prevVars,

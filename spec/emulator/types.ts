@@ -10,8 +10,13 @@ export type CalleeBehaviour =
   | { kind: 'unknown-user' }
   | { kind: 'unreachable' };
 
+/** Where the caller's ACK to a bridge's answer lands among the bridge thread's variable writes (a race on the real FreeSWITCH; flows.ts). */
+export type CallerAckAt = 'during-originate' | 'before-bridge-event' | 'after-bridge';
+
 export interface CallScript {
   mode?: SocketMode;
+  /** Outcome of the ACK race when a bridge answers the caller. Default 'after-bridge' (5 of the 8 captured runs). */
+  callerAckAt?: CallerAckAt;
   uuid?: string;
   caller?: string;
   destination?: string;
