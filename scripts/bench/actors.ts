@@ -13,6 +13,9 @@ import { benchFile, spawnChild, waitForText, type IpcChild, type Placement } fro
 
 const START_MS = 20_000;
 
+/** `--cpu-prof` into `dir/<name>/`, when profiling was asked for. */
+const profiling = (dir: string | undefined, name: string): string[] => (dir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(dir, name)]);
+
 // ---- CRM ------------------------------------------------------------------------------------------
 
 export interface Crm {
@@ -24,8 +27,9 @@ export interface Crm {
   readonly stop: () => Promise<void>;
 }
 
-export async function startCrm(place: Placement): Promise<Crm> {
-  const child = spawnChild<CrmRequest, CrmReply>({ place, role: 'crm', name: 'crm', nodeArgs: ['--import', 'tsx', benchFile('crm-process.ts')] });
+export async function startCrm(place: Placement, profileDir?: string): Promise<Crm> {
+  const nodeArgs = [...profiling(profileDir, 'crm'), '--import', 'tsx', benchFile('crm-process.ts')];
+  const child = spawnChild<CrmRequest, CrmReply>({ place, role: 'crm', name: 'crm', nodeArgs });
   const ready = await child.waitFor((m): m is Extract<CrmReply, { type: 'ready' }> => m.type === 'ready', START_MS, 'ready');
   return {
     url: `http://127.0.0.1:${ready.port}/route`,
@@ -59,8 +63,9 @@ export interface LoadGenerator {
   readonly stop: () => Promise<void>;
 }
 
-export async function startLoadGenerator(place: Placement): Promise<LoadGenerator> {
-  const child: IpcChild<LoadRequest, LoadReply> = spawnChild({ place, role: 'load', name: 'load generator', nodeArgs: ['--import', 'tsx', benchFile('loadgen-process.ts')] });
+export async function startLoadGenerator(place: Placement, profileDir?: string): Promise<LoadGenerator> {
+  const nodeArgs = [...profiling(profileDir, 'load-generator'), '--import', 'tsx', benchFile('loadgen-process.ts')];
+  const child: IpcChild<LoadRequest, LoadReply> = spawnChild({ place, role: 'load', name: 'load generator', nodeArgs });
   await child.waitFor((m): m is Extract<LoadReply, { type: 'ready' }> => m.type === 'ready', START_MS, 'ready');
   return {
     run: (plan, boundMs) => {
@@ -130,7 +135,7 @@ export function routerConfig(port: number, crmUrl: string): object {
 const MEMORY_FLAGS = ['--expose-gc', '--import', 'tsx', '--import', benchFile('router-probe.ts')];
 
 export interface RouterOptions {
-  /** Run the router under `--cpu-prof`, its profile written there when it stops. */
+  /** Run the router under `--cpu-prof`, its profile written under `<profileDir>/<kind>/` when it stops. */
   readonly profileDir?: string | undefined;
   /** The checkout whose lib/main.ts is crm-router (default: this one). */
   readonly routerDir?: string | undefined;
@@ -138,7 +143,7 @@ export interface RouterOptions {
 
 export async function startRouter(kind: RouterKind, place: Placement, crmUrl: string, dir: string, options: RouterOptions = {}): Promise<Router> {
   const port = await freePort();
-  const flags = options.profileDir === undefined ? MEMORY_FLAGS : ['--cpu-prof', '--cpu-prof-dir', options.profileDir, ...MEMORY_FLAGS];
+  const flags = [...profiling(options.profileDir, kind), ...MEMORY_FLAGS];
   const main = options.routerDir === undefined ? 'lib/main.ts' : join(options.routerDir, 'lib/main.ts');
   let child: IpcChild<ProbeRequest, ProbeReply>;
   if (kind === 'crm-router') {

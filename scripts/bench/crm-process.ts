@@ -70,5 +70,7 @@ process.on('message', (message: CrmRequest) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
+// An orderly exit, so that a --cpu-prof profile is written.
+process.on('SIGTERM', () => process.exit(0));
 
 server.listen(0, '127.0.0.1', () => send({ type: 'ready', port: (server.address() as AddressInfo).port }));

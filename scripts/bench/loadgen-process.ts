@@ -59,7 +59,7 @@ function placeCall(plan: LoadPlan, progress: Progress, onConnected: () => void):
             bridgedAt = performance.now();
           }
         },
-      });
+      }, { coalesceWrites: true });
       void call.result.then((result) => {
         socket.destroy();
         finish(Number.isNaN(bridgedAt) ? 'not-bridged' : 'bridged', result.closedBy === 'give-up');
@@ -115,4 +115,6 @@ process.on('message', (message: LoadRequest) => {
   if (message.type === 'run') run(message.id, message.plan);
 });
 process.on('disconnect', () => process.exit(0));
+// An orderly exit, so that a --cpu-prof profile is written.
+process.on('SIGTERM', () => process.exit(0));
 send({ type: 'ready' });

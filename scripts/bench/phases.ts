@@ -30,6 +30,7 @@ const onlyGeneratorFailed = (s: RunStats, p99LimitMs: number): boolean => !s.gen
 const roundRate = (r: number): number => (r >= 1000 ? Math.round(r / 50) * 50 : Math.round(r / 10) * 10);
 
 export async function throughput(stage: Stage, plan: Plan['throughput'], runs: number, log: (line: string) => void): Promise<ThroughputResult> {
+  const sustainSeconds = plan.sustainSeconds[stage.mode];
   const steps: RunStats[] = [];
   const step = async (rate: number, seconds: number): Promise<RunStats> => {
     const s = await measureRun(stage, rate, seconds);
@@ -71,7 +72,7 @@ export async function throughput(stage: Stage, plan: Plan['throughput'], runs: n
   const sustained: number[] = [];
   let rate = pass ?? 0;
   for (let drops = 0; held.length < runs && rate > 0; ) {
-    const s = await step(rate, plan.sustainSeconds);
+    const s = await step(rate, sustainSeconds);
     if (passes(s, plan.p99LimitMs) || drops >= 3) {
       held.push(s);
       sustained.push(passes(s, plan.p99LimitMs) ? s.achievedRate : 0);

@@ -21,8 +21,12 @@ export interface Plan {
     readonly maxRate: number;
     /** Halvings of the interval between the last passing and the first failing step. */
     readonly bisections: number;
-    /** Each run holds the found rate this long; the figure is sustained only if it passes throughout. */
-    readonly sustainSeconds: number;
+    /**
+     * Each run holds the found rate this long; the figure is sustained only if it passes throughout.
+     * 20 s in the recommended (sync) mode, as the issue asks; shorter in the other mode, so that the
+     * whole run fits in 5 minutes on 2 cores.
+     */
+    readonly sustainSeconds: Readonly<Record<SocketMode, number>>;
     /** Router-added p99 must stay under this, ms. */
     readonly p99LimitMs: number;
   };
@@ -32,7 +36,10 @@ export interface Plan {
     readonly crmDelayMs: number;
     /** Rate at which the waiting calls are opened. */
     readonly openRate: number;
-    /** Modes measured; memory before the bridge barely depends on the socket mode. */
+    /**
+     * Modes measured. A call waiting on the CRM is the same in both modes (async adds one
+     * CHANNEL_PARK event), so the full run measures it in the recommended mode only.
+     */
     readonly modes: readonly SocketMode[];
   };
   /** Where the router's --cpu-prof profiles go, when asked for. */
@@ -47,9 +54,9 @@ const FULL: Plan = {
   routers: ['crm-router', 'baseline'],
   runs: 3,
   warmup: { rate: 200, seconds: 1 },
-  throughput: { startRate: 250, growth: 2, stepSeconds: 1.5, maxRate: 16_000, bisections: 2, sustainSeconds: 20, p99LimitMs: 10 },
-  latency: { rates: [100, 500, 1000], seconds: 2 },
-  memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync', 'async'] },
+  throughput: { startRate: 250, growth: 2, stepSeconds: 1.5, maxRate: 16_000, bisections: 2, sustainSeconds: { sync: 20, async: 5 }, p99LimitMs: 10 },
+  latency: { rates: [100, 500, 1000], seconds: 1.5 },
+  memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync'] },
   profileDir: undefined,
   routerDir: undefined,
 };
@@ -59,9 +66,9 @@ const QUICK: Plan = {
   name: 'quick',
   runs: 1,
   warmup: { rate: 200, seconds: 0.5 },
-  throughput: { ...FULL.throughput, stepSeconds: 0.5, bisections: 0, sustainSeconds: 1 },
+  throughput: { ...FULL.throughput, stepSeconds: 0.5, bisections: 0, sustainSeconds: { sync: 1, async: 1 } },
   latency: { rates: [100, 500, 1000], seconds: 0.5 },
-  memory: { levels: [500, 1000], crmDelayMs: 1500, openRate: 5000, modes: ['sync'] },
+  memory: { levels: [1000], crmDelayMs: 1500, openRate: 5000, modes: ['sync'] },
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--sustain S] [--mode sync|async] [--router crm-router|baseline]
@@ -87,9 +94,11 @@ export function parsePlan(argv: readonly string[]): Plan {
       case '--runs':
         plan = { ...plan, runs: Math.round(positive()) };
         break;
-      case '--sustain':
-        plan = { ...plan, throughput: { ...plan.throughput, sustainSeconds: positive() } };
+      case '--sustain': {
+        const seconds = positive();
+        plan = { ...plan, throughput: { ...plan.throughput, sustainSeconds: { sync: seconds, async: seconds } } };
         break;
+      }
       case '--mode': {
         const mode = value();
         if (mode !== 'sync' && mode !== 'async') throw new Error(USAGE);

@@ -61,11 +61,11 @@ const MIB = 2 ** 20;
 const scaled = (s: Spread | undefined, by: number): Spread | undefined =>
   s === undefined ? undefined : { median: s.median / by, min: s.min / by, max: s.max / by, runs: s.runs.map((v) => v / by) };
 
-function rowsFor(router: RouterResults | undefined, baseline: RouterResults | undefined, r: BenchResults): Row[] {
+function rowsFor(mode: SocketMode, router: RouterResults | undefined, baseline: RouterResults | undefined, r: BenchResults): Row[] {
   const rows: Row[] = [];
   const tp = (x: RouterResults | undefined): Spread | undefined => x?.throughput?.sustained;
   rows.push({
-    label: `throughput (0 lost, p99 < ${r.plan.throughput.p99LimitMs} ms, ${r.plan.throughput.sustainSeconds} s)`,
+    label: `throughput (0 lost, p99 < ${r.plan.throughput.p99LimitMs} ms, ${r.plan.throughput.sustainSeconds[mode]} s)`,
     unit: 'calls/s',
     router: tp(router),
     baseline: tp(baseline),
@@ -147,7 +147,7 @@ export function renderReport(r: BenchResults): string {
     const byRouter = r.results[mode] ?? {};
     out.push('');
     out.push(`socket mode: ${mode}${mode === 'sync' ? ' (recommended by the README)' : ''}`);
-    out.push(table(rowsFor(byRouter['crm-router'], byRouter.baseline, r)));
+    out.push(table(rowsFor(mode, byRouter['crm-router'], byRouter.baseline, r)));
     for (const kind of r.plan.routers) {
       const t = byRouter[kind]?.throughput;
       if (t?.generatorBound) out.push(`  ${kind}: throughput is the load generator's limit, not the router's (it passed every rate the generator could open).`);

@@ -34,31 +34,21 @@ function memoryLevels(plan: Plan, place: Placement, notes: string[]): number[] {
 
 async function measureRouter(kind: RouterKind, mode: SocketMode, plan: Plan, levels: number[], place: Placement, crm: Crm, load: LoadGenerator, dir: string): Promise<RouterResults> {
   const results: RouterResults = {};
-  const options = { profileDir: plan.profileDir, routerDir: plan.routerDir };
-  const fresh = async (): Promise<Stage> => {
-    const router = await startRouter(kind, place, crm.url, dir, options);
-    const stage: Stage = { router, crm, load, mode };
-    await measureRun(stage, plan.warmup.rate, plan.warmup.seconds);
-    return stage;
-  };
-  // Memory first on its own fresh process, so that its idle level is not the aftermath of a load test.
-  if (plan.memory.modes.includes(mode)) {
-    log(`  ${kind} ${mode}: memory, CRM answering after ${plan.memory.crmDelayMs} ms`);
-    const stage = await fresh();
-    try {
-      results.memory = await memory(stage, plan.memory, levels, plan.runs, log);
-    } finally {
-      await stage.router.stop();
-    }
-  }
-  const stage = await fresh();
+  const router = await startRouter(kind, place, crm.url, dir, { profileDir: plan.profileDir, routerDir: plan.routerDir });
+  const stage: Stage = { router, crm, load, mode };
   try {
+    await measureRun(stage, plan.warmup.rate, plan.warmup.seconds);
+    // Memory first, so that its idle level follows only the warm-up, not a load test.
+    if (plan.memory.modes.includes(mode)) {
+      log(`  ${kind} ${mode}: memory, CRM answering after ${plan.memory.crmDelayMs} ms`);
+      results.memory = await memory(stage, plan.memory, levels, plan.runs, log);
+    }
     log(`  ${kind} ${mode}: latency at ${plan.latency.rates.join(', ')} calls/s`);
     results.latency = await latency(stage, plan.latency, plan.runs, log);
     log(`  ${kind} ${mode}: throughput`);
     results.throughput = await throughput(stage, plan.throughput, plan.runs, log);
   } finally {
-    await stage.router.stop();
+    await router.stop();
   }
   return results;
 }
@@ -74,8 +64,8 @@ async function main(): Promise<void> {
   if (plan.routerDir !== undefined) notes.push(`crm-router run from ${plan.routerDir}`);
   log(`crm-router ${version} benchmark (${plan.name}); ${place.note}`);
   const dir = mkdtempSync(join(tmpdir(), 'crm-router-bench-'));
-  const crm = await startCrm(place);
-  const load = await startLoadGenerator(place);
+  const crm = await startCrm(place, plan.profileDir);
+  const load = await startLoadGenerator(place, plan.profileDir);
   const results: BenchResults = {
     date: new Date().toISOString(),
     node: process.versions.node,
@@ -103,7 +93,7 @@ async function main(): Promise<void> {
   results.seconds = (performance.now() - started) / 1000;
   const file = writeResults(results, join(REPO, 'bench-results'));
   process.stdout.write(`${renderReport(results)}\nresults: ${file}\n`);
-  if (plan.profileDir !== undefined) process.stdout.write(`router CPU profiles in ${plan.profileDir} (summary: npx tsx scripts/bench/profile-summary.ts <file>)\n`);
+  if (plan.profileDir !== undefined) process.stdout.write(`CPU profiles of every process in ${plan.profileDir}/<process>/ (summary: npx tsx scripts/bench/profile-summary.ts <file>)\n`);
 }
 
 main().catch((error: unknown) => {

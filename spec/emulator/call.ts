@@ -590,13 +590,20 @@ export class EmulatedCall {
     this.timers.clear();
     if (this.interrupt) this.interrupt();
     if (by === 'freeswitch' || by === 'give-up') void this.chunkChain.then(() => this.transport.end());
-    const channelVars: Record<string, string> = {};
-    for (const [k, v] of this.vars) channelVars[k] = urlDecode(v);
+    // Decoded when first read: a load of thousands of calls never reads them.
+    const vars = [...this.vars];
+    let channelVars: Record<string, string> | undefined;
     this.resolveResult({
       uuid: this.uuid,
       commands: this.commands,
       bridges: this.bridges,
-      channelVars,
+      get channelVars(): Record<string, string> {
+        if (channelVars === undefined) {
+          channelVars = {};
+          for (const [k, v] of vars) channelVars[k] = urlDecode(v);
+        }
+        return channelVars;
+      },
       callerAnswered: this.answered,
       callerHungUp: this.hungUp,
       ...(this.hangupCause !== undefined ? { hangupCause: this.hangupCause } : {}),

@@ -26,14 +26,41 @@ export class FreeSwitchEmulator {
   }
 }
 
+export interface AttachOptions {
+  /**
+   * Send what one turn of the event loop writes (a reply and the events it causes) in one system call
+   * instead of one per frame: the bytes and their order are the same. For the load generator, where
+   * per-frame writes cost more than everything else the emulator does.
+   */
+  readonly coalesceWrites?: boolean;
+}
+
 /** Runs one emulated call over an already connected socket (used by placeCall and by specs). */
-export function attach(socket: Socket, script: CallScript): EmulatedCall {
+export function attach(socket: Socket, script: CallScript, options: AttachOptions = {}): EmulatedCall {
+  let corked = false;
+  const uncork = (): void => {
+    if (!corked) return;
+    corked = false;
+    socket.uncork();
+  };
   const call = new EmulatedCall(script, {
     write: (d) => {
-      if (!socket.destroyed) socket.write(d, 'latin1');
+      if (socket.destroyed) return;
+      if (options.coalesceWrites === true && !corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
+      socket.write(d, 'latin1');
     },
-    end: () => socket.end(),
-    reset: () => socket.resetAndDestroy(),
+    end: () => {
+      uncork();
+      socket.end();
+    },
+    reset: () => {
+      uncork();
+      socket.resetAndDestroy();
+    },
   });
   socket.on('data', (b: Buffer) => call.onData(b));
   // A router that crashes or resets must not crash the emulator; it just ends the call.
