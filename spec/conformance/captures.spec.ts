@@ -1,9 +1,8 @@
-// Every outbound-socket capture of the real FreeSWITCH, replayed against the emulator.
-// The inbound one (inbound-auth-api-status) is not replayed: the emulator only plays the
-// outbound `socket` side; its `api version` reply is reused as a template.
+// Every capture of the real FreeSWITCH, replayed against the emulator: the 19 outbound-socket
+// ones, and the inbound one (auth, api status, api version, exit) against its InboundSession.
 import { expect } from 'chai';
 import type { CallScript } from '../emulator/index.ts';
-import { replay } from './replay.ts';
+import { replay, replayInbound } from './replay.ts';
 
 // Real durations (ring timeouts, linger 5) are scaled to 1 s = 20 ms.
 const fast = { msPerSecond: 20 } as const;
@@ -51,4 +50,8 @@ describe('conformance: emulator vs real FreeSWITCH captures', () => {
       expect(r.diffs, r.diffs.join('\n')).to.deep.equal([]);
     });
   }
+  it('inbound-auth-api-status', () => {
+    const r = replayInbound('inbound-auth-api-status');
+    expect(r.diffs, r.diffs.join('\n')).to.deep.equal([]);
+  });
 });

@@ -1,6 +1,6 @@
 // Replays the router side of a capture into the emulator and lines up both sides' frames.
 import { loadCapture, FrameReader, type Frame, type CallScript } from '../emulator/index.ts';
-import { RawSession } from '../emulator/raw.ts';
+import { InboundSession, RawSession } from '../emulator/raw.ts';
 import { compareFrames, isLingerNotice, isRaceEvent, label } from './tolerance.ts';
 
 export interface ReplayOutcome {
@@ -34,6 +34,20 @@ export async function replay(name: string, script: CallScript): Promise<ReplayOu
   await session.settle(15);
   session.closeFromRouter();
   return compareSequences(realFrames, session.frames);
+}
+
+/** The inbound capture: FreeSWITCH speaks first (auth/request); each command is sent after the frames before it arrived. */
+export function replayInbound(name: string): ReplayOutcome {
+  const cap = loadCapture(name);
+  const session = new InboundSession();
+  const realFrames: Frame[] = [];
+  for (const chunk of cap.chunks) {
+    if (chunk.dir === 'fs->router') realFrames.push(...new FrameReader().push(chunk.bytes));
+    else session.send(chunk.bytes);
+  }
+  const out = compareSequences(realFrames, session.frames);
+  if (!session.closed) out.diffs.push('the emulated inbound socket did not close after exit');
+  return out;
 }
 
 export function compareSequences(realAll: readonly Frame[], emuAll: readonly Frame[]): ReplayOutcome {

@@ -1,7 +1,8 @@
 // Which captured frames make up each thing the emulated FreeSWITCH says. Every sequence below
 // is a run of consecutive events of one capture (ordinals as in that capture), so the order is the
 // real one; the capture letter is kept so a reader can open the file and check.
-import { encodeHeaderBlock, urlEncode } from './frame.ts';
+import { loadCapture } from './capture.ts';
+import { encodeHeaderBlock, FrameReader, header, urlEncode, type Frame } from './frame.ts';
 import { fill, templatesOf, withAck, type EventTemplate, type Piece, type VarOp } from './templates.ts';
 import type { CalleeBehaviour, CallerAckAt, SocketMode } from './types.ts';
 import type { EndpointKind } from './dial-string.ts';
@@ -52,7 +53,7 @@ export function apiResponse(cmd: string): string {
   const name = cmd.split(/\s+/)[0] ?? '';
   // `api status` as captured in e2; `api version` as captured on the inbound socket.
   if (name === 'status') return templatesOf(CAP.e2).apiResponses[0]!;
-  if (name === 'version') return templatesOf(CAP.inbound).apiResponses[1]!;
+  if (name === 'version') return inboundFrames().find((f) => f.body.startsWith('FreeSWITCH Version'))!.raw;
   const body = `-ERR ${name} Command not found!\n`;
   return `Content-Type: api/response\nContent-Length: ${body.length}\n\n${body}`;
 }
@@ -60,6 +61,17 @@ export function apiResponse(cmd: string): string {
 export function disconnectNotice(uuid: string): string {
   const body = templatesOf(CAP.a).disconnect;
   return `Content-Type: text/disconnect-notice\nControlled-Session-UUID: ${uuid}\nContent-Disposition: disconnect\nContent-Length: ${body.length}\n\n${body}`;
+}
+
+/** FreeSWITCH's frames of the inbound capture (it has no channel, so no templates: used as they are). */
+let inbound: Frame[] | undefined;
+function inboundFrames(): Frame[] {
+  return (inbound ??= loadCapture(CAP.inbound).chunks.filter((c) => c.dir === 'fs->router').flatMap((c) => new FrameReader().push(c.bytes)));
+}
+
+/** The goodbye body of the inbound socket's disconnect notice. */
+export function inboundGoodbye(): string {
+  return inboundFrames().find((f) => header(f.headers, 'Content-Type') === 'text/disconnect-notice')!.body;
 }
 
 export function lingerNotice(seconds: number, slots: readonly string[]): string {

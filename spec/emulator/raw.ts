@@ -3,6 +3,7 @@
 import { EmulatedCall } from './call.ts';
 import { FrameReader, type Frame } from './frame.ts';
 import type { CallResult, CallScript } from './types.ts';
+import { apiResponse, inboundGoodbye, reply } from './flows.ts';
 
 export interface TimedFrame extends Frame {
   readonly atMs: number;
@@ -73,5 +74,57 @@ export class RawSession {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
+  }
+}
+
+/**
+ * FreeSWITCH's inbound event socket (mod_event_socket on 8021), as far as the capture
+ * inbound-auth-api-status shows it: `auth/request` on accept, `auth <password>`, `api <command>`
+ * (the same answers as on the outbound socket) and `exit`. Only what was captured; no events.
+ */
+export class InboundSession {
+  readonly frames: Frame[] = [];
+  closed = false;
+  private authed = false;
+  private readonly reader = new FrameReader();
+  private readonly out = new FrameReader();
+
+  constructor(private readonly password = 'ClueCon') {
+    this.write('Content-Type: auth/request\n\n');
+  }
+
+  send(bytes: Buffer | string): void {
+    for (const f of this.reader.push(typeof bytes === 'string' ? bytes : bytes.toString('latin1'))) {
+      if (this.closed) return;
+      const line = f.raw.slice(0, f.raw.indexOf('\n')).trim();
+      const sp = line.indexOf(' ');
+      const name = sp < 0 ? line : line.slice(0, sp);
+      const arg = sp < 0 ? '' : line.slice(sp + 1);
+      if (!this.authed) {
+        if (name === 'auth' && arg === this.password) {
+          this.authed = true;
+          this.write(reply('+OK accepted'));
+        } else if (name === 'auth') {
+          this.write(reply('-ERR invalid'));
+          this.bye();
+        } else {
+          this.write(reply('-ERR command not found'));
+        }
+      } else if (name === 'api') this.write(apiResponse(arg));
+      else if (name === 'exit') {
+        this.write(reply('+OK bye'));
+        this.bye();
+      } else this.write(reply('-ERR command not found'));
+    }
+  }
+
+  private bye(): void {
+    const body = inboundGoodbye();
+    this.write(`Content-Type: text/disconnect-notice\nContent-Length: ${body.length}\n\n${body}`);
+    this.closed = true;
+  }
+
+  private write(data: string): void {
+    this.frames.push(...this.out.push(data));
   }
 }
