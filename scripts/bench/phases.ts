@@ -8,18 +8,34 @@ import type { Memory } from './actors.ts';
 import { measureRun, type RunStats, type Stage } from './measure.ts';
 import type { Plan } from './plan.ts';
 import { spread, type Spread } from './stats.ts';
+import { performance } from 'node:perf_hooks';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-// ---- throughput -----------------------------------------------------------------------------------
+// ---- throughput and latency ----------------------------------------------------------------------
 
-export interface ThroughputResult {
-  /** The sustained rate of each run (0 when even the lowest rate failed). */
-  readonly sustained: Spread;
+/**
+ * One ramp: the latency rates (100, 500, 1000/s) in turn — each is also a latency measurement, so they
+ * run whether or not a lower rate failed — then growing by `growth` while steps pass, then
+ * `bisections` halvings between the knee (the highest rate below the first failure) and that failure.
+ */
+export interface Ramp {
+  readonly knee: number;
   /** The knee was not found: the load generator could not open calls any faster. */
   readonly generatorBound: boolean;
   readonly steps: readonly RunStats[];
-  readonly runs: readonly RunStats[];
+}
+
+export interface ThroughputResult {
+  /** Held runs' achieved rates (0 for a run that failed); without holding, the ramps' knees. */
+  readonly sustained: Spread;
+  /** Seconds each run held its rate; 0 when the figure is the ramps' knees. */
+  readonly heldSeconds: number;
+  readonly generatorBound: boolean;
+  readonly ramps: readonly Ramp[];
+  readonly held: readonly RunStats[];
+  /** Held runs skipped to stay within the time budget. */
+  readonly skipped: number;
 }
 
 export const passes = (s: RunStats, p99LimitMs: number): boolean => s.lost === 0 && s.added.p99 < p99LimitMs && s.generatorKeptUp;
@@ -29,67 +45,50 @@ const onlyGeneratorFailed = (s: RunStats, p99LimitMs: number): boolean => !s.gen
 
 const roundRate = (r: number): number => (r >= 1000 ? Math.round(r / 50) * 50 : Math.round(r / 10) * 10);
 
-export async function throughput(stage: Stage, plan: Plan['throughput'], runs: number, log: (line: string) => void): Promise<ThroughputResult> {
-  const sustainSeconds = plan.sustainSeconds[stage.mode];
-  const steps: RunStats[] = [];
-  const step = async (rate: number, seconds: number): Promise<RunStats> => {
-    const s = await measureRun(stage, rate, seconds);
-    log(`    ${rate}/s for ${seconds}s: ${describeRun(s)}${passes(s, plan.p99LimitMs) ? '' : '  ✗'}`);
-    return s;
-  };
-  let pass: number | undefined;
-  let fail: number | undefined;
-  let generatorBound = false;
-  for (let rate = plan.startRate; rate <= plan.maxRate; rate = roundRate(rate * plan.growth)) {
-    const s = await step(rate, plan.stepSeconds);
-    steps.push(s);
-    if (passes(s, plan.p99LimitMs)) {
-      pass = rate;
-      continue;
-    }
-    fail = rate;
-    generatorBound = onlyGeneratorFailed(s, plan.p99LimitMs);
-    break;
-  }
-  // Even the first rate failed: come down until one passes.
-  for (let rate = roundRate(plan.startRate / 2); pass === undefined && rate >= 20; rate = roundRate(rate / 2)) {
-    const s = await step(rate, plan.stepSeconds);
-    steps.push(s);
-    if (passes(s, plan.p99LimitMs)) pass = rate;
-    else fail = rate;
-  }
-  for (let i = 0; i < plan.bisections && pass !== undefined && fail !== undefined && !generatorBound; i++) {
-    const mid = roundRate((pass + fail) / 2);
-    if (mid === pass || mid === fail) break;
-    const s = await step(mid, plan.stepSeconds);
-    steps.push(s);
-    if (passes(s, plan.p99LimitMs)) pass = mid;
-    else fail = mid;
-  }
-
-  // Hold the knee; a run that does not pass throughout comes down 10% and runs again (at most 3 times).
-  const held: RunStats[] = [];
-  const sustained: number[] = [];
-  let rate = pass ?? 0;
-  for (let drops = 0; held.length < runs && rate > 0; ) {
-    const s = await step(rate, sustainSeconds);
-    if (passes(s, plan.p99LimitMs) || drops >= 3) {
-      held.push(s);
-      sustained.push(passes(s, plan.p99LimitMs) ? s.achievedRate : 0);
-    } else {
-      drops++;
-      rate = roundRate(rate * 0.9);
-    }
-  }
-  return { sustained: spread(sustained.length > 0 ? sustained : [0]), generatorBound, steps, runs: held };
-}
-
 export const describeRun = (s: RunStats): string =>
   `${s.bridged}/${s.placed} bridged, added p50 ${s.added.p50.toFixed(2)} p99 ${s.added.p99.toFixed(2)} ms` +
   (s.lost > 0 ? `, LOST ${s.lost} ${JSON.stringify(s.lostBy)}` : '') +
   (s.generatorKeptUp ? '' : `, generator behind (${s.achievedRate.toFixed(0)}/s, loop p99 ${s.generatorLoopP99Ms.toFixed(1)} ms)`);
 
-// ---- latency ----------------------------------------------------------------------------------------
+type Log = (line: string) => void;
+
+async function ramp(stage: Stage, plan: Plan['throughput'], latencyRates: readonly number[], log: Log): Promise<Ramp> {
+  const limit = plan.p99LimitMs;
+  const steps: RunStats[] = [];
+  // The knee is the highest rate that passed; one noisy failure at a lower rate does not hide it.
+  let knee = 0;
+  const failures: number[] = [];
+  let generatorBound = false;
+  const step = async (rate: number, ramping: boolean): Promise<boolean> => {
+    const s = await measureRun(stage, rate, plan.stepSeconds);
+    steps.push(s);
+    const ok = passes(s, limit);
+    log(`    ${rate}/s: ${describeRun(s)}${ok ? '' : '  ✗'}`);
+    if (ok) knee = Math.max(knee, rate);
+    else {
+      failures.push(rate);
+      if (ramping) generatorBound = onlyGeneratorFailed(s, limit);
+    }
+    return ok;
+  };
+  const fixed = [...latencyRates].sort((a, b) => a - b);
+  let last = true;
+  for (const rate of fixed) last = await step(rate, false);
+  for (let rate = roundRate(knee * plan.growth); last && knee > 0 && rate <= plan.maxRate; rate = roundRate(rate * plan.growth)) {
+    last = await step(rate, true);
+  }
+  // Even the lowest rate failed: come down until one passes.
+  for (let rate = roundRate((fixed[0] ?? 100) / 2); knee === 0 && rate >= 20; rate = roundRate(rate / 2)) await step(rate, false);
+  const above = (): number | undefined => failures.filter((f) => f > knee).sort((a, b) => a - b)[0];
+  for (let i = 0; i < plan.bisections && knee > 0 && !generatorBound; i++) {
+    const high = above();
+    if (high === undefined) break;
+    const mid = roundRate((knee + high) / 2);
+    if (mid <= knee || mid >= high) break;
+    await step(mid, false);
+  }
+  return { knee, generatorBound, steps };
+}
 
 export interface LatencyAtRate {
   readonly rate: number;
@@ -99,31 +98,63 @@ export interface LatencyAtRate {
   /** Calls per run: p99.9 of fewer than 1000 calls is their maximum. */
   readonly callsPerRun: number;
   readonly lost: number;
-  readonly runs: readonly RunStats[];
 }
 
-export async function latency(stage: Stage, plan: Plan['latency'], runs: number, log: (line: string) => void): Promise<LatencyAtRate[]> {
-  const byRate = new Map<number, RunStats[]>(plan.rates.map((r) => [r, []]));
-  // Rates interleaved run by run, so that a slow drift of the machine spreads over all of them.
-  for (let run = 0; run < runs; run++) {
-    for (const rate of plan.rates) {
-      const s = await measureRun(stage, rate, plan.seconds);
-      log(`    ${rate}/s run ${run + 1}: ${describeRun(s)}`);
-      byRate.get(rate)?.push(s);
-    }
-  }
-  return plan.rates.map((rate) => {
-    const all = byRate.get(rate) ?? [];
+/** Latency at each fixed rate, from the ramps' steps at that rate. */
+function latencyOf(ramps: readonly Ramp[], rates: readonly number[], seconds: number): LatencyAtRate[] {
+  return rates.map((rate) => {
+    const all = ramps.map((r) => r.steps.find((s) => s.rate === rate)).filter((s): s is RunStats => s !== undefined);
     return {
       rate,
       p50: spread(all.map((s) => s.added.p50)),
       p99: spread(all.map((s) => s.added.p99)),
       p999: spread(all.map((s) => s.added.p999)),
-      callsPerRun: Math.round(rate * plan.seconds),
+      callsPerRun: Math.round(rate * seconds),
       lost: all.reduce((n, s) => n + s.lost, 0),
-      runs: all,
     };
   });
+}
+
+/**
+ * `runs` ramps (each also measuring latency at the fixed rates), then, when `holdSeconds` > 0, `runs`
+ * runs holding the ramps' median knee; a run that fails brings the next one down 10%. Held runs that
+ * would end after `deadline` (ms, performance.now()) are skipped and counted.
+ */
+export async function throughputAndLatency(
+  stage: Stage,
+  plan: Plan,
+  holdSeconds: number,
+  deadline: number,
+  log: Log,
+): Promise<{ throughput: ThroughputResult; latency: LatencyAtRate[] }> {
+  const ramps: Ramp[] = [];
+  for (let run = 0; run < plan.runs; run++) {
+    log(`    ramp ${run + 1}/${plan.runs}`);
+    ramps.push(await ramp(stage, plan.throughput, plan.latency.rates, log));
+  }
+  const knees = spread(ramps.map((r) => r.knee));
+  const generatorBound = ramps.some((r) => r.generatorBound);
+  const held: RunStats[] = [];
+  const rates: number[] = [];
+  let skipped = 0;
+  let rate = knees.median;
+  for (let run = 0; holdSeconds > 0 && run < plan.runs && rate > 0; run++) {
+    if (performance.now() + (holdSeconds + 5) * 1000 > deadline) {
+      skipped++;
+      continue;
+    }
+    const s = await measureRun(stage, rate, holdSeconds);
+    const ok = passes(s, plan.throughput.p99LimitMs);
+    log(`    hold ${rate}/s for ${holdSeconds} s: ${describeRun(s)}${ok ? '' : '  ✗'}`);
+    held.push(s);
+    rates.push(ok ? s.achievedRate : 0);
+    if (!ok) rate = roundRate(rate * 0.9);
+  }
+  const sustained = holdSeconds > 0 && rates.length > 0 ? spread(rates) : knees;
+  return {
+    throughput: { sustained, heldSeconds: holdSeconds > 0 && rates.length > 0 ? holdSeconds : 0, generatorBound, ramps, held, skipped },
+    latency: latencyOf(ramps, plan.latency.rates, plan.throughput.stepSeconds),
+  };
 }
 
 // ---- memory -------------------------------------------------------------------------------------------
@@ -147,6 +178,8 @@ export interface MemoryRun {
 
 export interface MemoryResult {
   readonly level: number;
+  /** Calls actually waiting on the CRM when sampled. */
+  readonly waiting: Spread;
   readonly rssPerCall: Spread;
   readonly heapPerCall: Spread;
   readonly rss: Spread;
@@ -188,7 +221,7 @@ async function memoryRun(stage: Stage, plan: Plan['memory'], levels: readonly nu
   for (const level of levels) {
     const count = level - opened;
     const run = load.run(
-      { host: router.host, port: router.port, mode: stage.mode, rate: plan.openRate, count, callTimeoutMs: plan.crmDelayMs + 15_000 },
+      { host: router.host, port: router.port, mode: stage.mode, rate: plan.openRate, count, callTimeoutMs: plan.crmDelayMs + 3000 },
       plan.crmDelayMs + 60_000,
     );
     running.push(run.done);
@@ -202,6 +235,8 @@ async function memoryRun(stage: Stage, plan: Plan['memory'], levels: readonly nu
     const memory = await router.memory();
     samples.push({ level, waiting: status.waiting, rss: memory.rss, heapUsed: memory.heapUsed });
     log(`    ${level} calls (${status.waiting} waiting on the CRM): rss ${mb(memory.rss)}, heap ${mb(memory.heapUsed)}`);
+    // A router that could not take half of this level within the CRM's delay will not take more.
+    if (status.waiting < level / 2) break;
   }
   const results = await Promise.all(running);
   await crm.setDelay(0);
@@ -225,6 +260,7 @@ export async function memory(stage: Stage, plan: Plan['memory'], levels: readonl
     idleHeap: per((r) => r.idle.heapUsed),
     levels: levels.map((level, i) => ({
       level,
+      waiting: per((r) => r.levels[i]?.waiting ?? Number.NaN),
       rssPerCall: per((r) => ((r.levels[i]?.rss ?? Number.NaN) - r.idle.rss) / (r.levels[i]?.waiting || Number.NaN)),
       heapPerCall: per((r) => ((r.levels[i]?.heapUsed ?? Number.NaN) - r.idle.heapUsed) / (r.levels[i]?.waiting || Number.NaN)),
       rss: per((r) => r.levels[i]?.rss ?? Number.NaN),

@@ -29,9 +29,17 @@ export interface BenchResults {
   readonly notes: string[];
   readonly results: Partial<Record<SocketMode, Partial<Record<RouterKind, RouterResults>>>>;
   seconds: number;
+  /** CPU time other processes took during the run (core-seconds), when known. */
+  otherProcessesCpuSeconds?: number;
 }
 
 type Better = 'higher' | 'lower';
+
+/** How long the throughput figure was held: the held runs', or the ramp steps' when there were none. */
+const heldFor = (x: RouterResults | undefined, r: BenchResults): string => {
+  const held = x?.throughput?.heldSeconds ?? 0;
+  return held > 0 ? `held ${held} s` : `knee of ${r.plan.throughput.stepSeconds} s steps`;
+};
 
 interface Row {
   readonly label: string;
@@ -61,11 +69,11 @@ const MIB = 2 ** 20;
 const scaled = (s: Spread | undefined, by: number): Spread | undefined =>
   s === undefined ? undefined : { median: s.median / by, min: s.min / by, max: s.max / by, runs: s.runs.map((v) => v / by) };
 
-function rowsFor(mode: SocketMode, router: RouterResults | undefined, baseline: RouterResults | undefined, r: BenchResults): Row[] {
+function rowsFor(router: RouterResults | undefined, baseline: RouterResults | undefined, r: BenchResults): Row[] {
   const rows: Row[] = [];
   const tp = (x: RouterResults | undefined): Spread | undefined => x?.throughput?.sustained;
   rows.push({
-    label: `throughput (0 lost, p99 < ${r.plan.throughput.p99LimitMs} ms, ${r.plan.throughput.sustainSeconds[mode]} s)`,
+    label: `throughput (0 lost, p99 < ${r.plan.throughput.p99LimitMs} ms, ${heldFor(router ?? baseline, r)})`,
     unit: 'calls/s',
     router: tp(router),
     baseline: tp(baseline),
@@ -93,8 +101,14 @@ function rowsFor(mode: SocketMode, router: RouterResults | undefined, baseline: 
     const top = r.memoryLevels[r.memoryLevels.length - 1];
     for (const level of r.memoryLevels) {
       const at = (x: RouterResults | undefined) => mem(x)?.levels.find((l) => l.level === level);
+      // Fewer calls than meant were waiting when the router could not take them all within the CRM's delay.
+      const waiting = (x: RouterResults | undefined): string => {
+        const w = at(x)?.waiting.median;
+        return w !== undefined && w < level ? ` ${x === router ? 'crm-router' : 'baseline'}: ${w.toFixed(0)} waiting` : '';
+      };
+      const short = `${waiting(router)}${waiting(baseline)}`;
       rows.push({
-        label: `RSS per waiting call at ${level}`,
+        label: `RSS per waiting call at ${level}${short === '' ? '' : ` (${short.trim()})`}`,
         unit: 'KiB',
         router: scaled(at(router)?.rssPerCall, KB),
         baseline: scaled(at(baseline)?.rssPerCall, KB),
@@ -147,7 +161,7 @@ export function renderReport(r: BenchResults): string {
     const byRouter = r.results[mode] ?? {};
     out.push('');
     out.push(`socket mode: ${mode}${mode === 'sync' ? ' (recommended by the README)' : ''}`);
-    out.push(table(rowsFor(mode, byRouter['crm-router'], byRouter.baseline, r)));
+    out.push(table(rowsFor(byRouter['crm-router'], byRouter.baseline, r)));
     for (const kind of r.plan.routers) {
       const t = byRouter[kind]?.throughput;
       if (t?.generatorBound) out.push(`  ${kind}: throughput is the load generator's limit, not the router's (it passed every rate the generator could open).`);

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startCrm, startLoadGenerator, startRouter, type Crm, type LoadGenerator, type RouterKind } from './actors.ts';
 import { measureRun, type Stage } from './measure.ts';
-import { latency, memory, throughput } from './phases.ts';
+import { memory, throughputAndLatency } from './phases.ts';
 import { parsePlan, type Plan } from './plan.ts';
+import { watchMachineLoad } from './machine-load.ts';
 import { pinSelf, placement, REPO, type Placement } from './procs.ts';
 import { renderReport, writeResults, type BenchResults, type RouterResults } from './report.ts';
 import type { SocketMode } from '../../spec/emulator/index.ts';
@@ -32,7 +33,17 @@ function memoryLevels(plan: Plan, place: Placement, notes: string[]): number[] {
   return levels;
 }
 
-async function measureRouter(kind: RouterKind, mode: SocketMode, plan: Plan, levels: number[], place: Placement, crm: Crm, load: LoadGenerator, dir: string): Promise<RouterResults> {
+async function measureRouter(
+  kind: RouterKind,
+  mode: SocketMode,
+  plan: Plan,
+  levels: number[],
+  deadline: number,
+  place: Placement,
+  crm: Crm,
+  load: LoadGenerator,
+  dir: string,
+): Promise<RouterResults> {
   const results: RouterResults = {};
   const router = await startRouter(kind, place, crm.url, dir, { profileDir: plan.profileDir, routerDir: plan.routerDir });
   const stage: Stage = { router, crm, load, mode };
@@ -43,10 +54,11 @@ async function measureRouter(kind: RouterKind, mode: SocketMode, plan: Plan, lev
       log(`  ${kind} ${mode}: memory, CRM answering after ${plan.memory.crmDelayMs} ms`);
       results.memory = await memory(stage, plan.memory, levels, plan.runs, log);
     }
-    log(`  ${kind} ${mode}: latency at ${plan.latency.rates.join(', ')} calls/s`);
-    results.latency = await latency(stage, plan.latency, plan.runs, log);
-    log(`  ${kind} ${mode}: throughput`);
-    results.throughput = await throughput(stage, plan.throughput, plan.runs, log);
+    const hold = plan.throughput.sustainSeconds[mode];
+    log(`  ${kind} ${mode}: ramps (latency at ${plan.latency.rates.join(', ')} calls/s, then the knee)${hold > 0 ? `, then holding the knee ${hold} s` : ''}`);
+    const measured = await throughputAndLatency(stage, plan, hold, deadline, log);
+    results.throughput = measured.throughput;
+    results.latency = measured.latency;
   } finally {
     await router.stop();
   }
@@ -56,6 +68,7 @@ async function measureRouter(kind: RouterKind, mode: SocketMode, plan: Plan, lev
 async function main(): Promise<void> {
   const plan = parsePlan(process.argv.slice(2));
   const started = performance.now();
+  const othersLoad = watchMachineLoad();
   const place = placement();
   pinSelf(place);
   const notes: string[] = [];
@@ -80,10 +93,22 @@ async function main(): Promise<void> {
     seconds: 0,
   };
   try {
+    // The time budget is shared out as the work goes: a mode whose throughput is held gets twice the
+    // share of one measured by its ramps only.
+    const weight = (mode: SocketMode): number => (plan.throughput.sustainSeconds[mode] > 0 ? 2 : 1);
+    const end = started + plan.budgetSeconds * 1000;
+    let weightLeft = plan.modes.reduce((w, mode) => w + weight(mode) * plan.routers.length, 0);
     for (const mode of plan.modes) {
       const byRouter: Partial<Record<RouterKind, RouterResults>> = {};
       results.results[mode] = byRouter;
-      for (const kind of plan.routers) byRouter[kind] = await measureRouter(kind, mode, plan, levels, place, crm, load, dir);
+      for (const kind of plan.routers) {
+        const now = performance.now();
+        const deadline = now + ((end - now) * weight(mode)) / weightLeft;
+        weightLeft -= weight(mode);
+        byRouter[kind] = await measureRouter(kind, mode, plan, levels, deadline, place, crm, load, dir);
+        const skipped = byRouter[kind]?.throughput?.skipped ?? 0;
+        if (skipped > 0) notes.push(`${kind} ${mode}: ${skipped} held throughput run(s) skipped to stay within ${plan.budgetSeconds} s`);
+      }
     }
   } finally {
     await load.stop();
@@ -91,6 +116,12 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   results.seconds = (performance.now() - started) / 1000;
+  const others = othersLoad();
+  if (others !== undefined) {
+    results.otherProcessesCpuSeconds = others;
+    const share = others / (results.seconds * place.cores);
+    if (share > 0.02) notes.push(`other processes used ${others.toFixed(1)} CPU-seconds (${(100 * share).toFixed(0)}% of the machine) during the run: figures are noisier than on a quiet machine`);
+  }
   const file = writeResults(results, join(REPO, 'bench-results'));
   process.stdout.write(`${renderReport(results)}\nresults: ${file}\n`);
   if (plan.profileDir !== undefined) process.stdout.write(`CPU profiles of every process in ${plan.profileDir}/<process>/ (summary: npx tsx scripts/bench/profile-summary.ts <file>)\n`);
