@@ -62,7 +62,15 @@ export const startHarness = async (schemes: ReadonlyArray<Record<string, unknown
       if (record.uuid !== undefined) waiting.get(record.uuid)?.(record);
     },
   });
-  const pbx = real ? await real.connect() : emulatorPbx({ host: '127.0.0.1', port: router.address.port });
+  let pbx: Pbx;
+  try {
+    pbx = real ? await real.connect() : emulatorPbx({ host: '127.0.0.1', port: router.address.port });
+  } catch (error) {
+    // Leave nothing listening behind: the failure must end the run, not hang it or spoil the next suite.
+    await router.drain();
+    await crm.close();
+    throw error;
+  }
   return {
     crm,
     pbx,

@@ -37,7 +37,8 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       h = await startHarness(SCHEMES);
       console.log(`      [${mode}] PBX: ${h.pbx.description}`);
     });
-    after(async () => h.stop());
+    // `h` is unset when the PBX could not be reached: the before hook failed and there is nothing to stop.
+    after(async () => (h as Harness | undefined)?.stop());
 
     it('bridges a SIP login to user/<login>', async () => {
       h.crm.respond(json(DESTINATIONS.login));
@@ -140,6 +141,7 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       await request.clientLeft;
       const call = await placed;
       expect(request.clientLeftEarly).to.equal(true);
+      expect(call.bridges).to.deep.equal([]);
       expect(bridgeCommands(call.commands)).to.deep.equal([]);
       const record = await h.recordOf(call.uuid);
       expect(record.result).to.equal('caller-gone');
@@ -169,14 +171,18 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       h.crm.dropIdleConnections();
       const timersBefore = liveTimers();
       const calls = await Promise.all(Array.from({ length: 200 }, () => h.pbx.placeCall(mode)));
-      expect(calls.filter((c) => c.bridges[0]?.outcome === 'SUCCESS' && c.sentExit)).to.have.length(200);
+      expect(calls.filter((c) => c.bridges[0]?.outcome === 'SUCCESS')).to.have.length(200);
       expect(new Set(calls.map((c) => c.uuid)).size).to.equal(200);
       await Promise.all(calls.map((c) => h.recordOf(c.uuid)));
       expect(h.router.activeCalls()).to.equal(0);
+      // What only the emulator can show: the router said `exit` on every call, and (the PBX sharing no
+      // timers with this process) left no timer behind.
+      if (h.pbx.can('router-commands') !== true) return;
+      expect(calls.filter((c) => c.sentExit)).to.have.length(200);
       h.crm.dropIdleConnections();
-      // No timer of the router outlives its call (the emulator and the CRM share this process, and
-      // leave none either once their calls are over).
-      expect(liveTimers()).to.be.at.most(timersBefore);
+      // No timer outlives its call: one leaked per call would show as hundreds, while a handful may
+      // belong to keep-alive connections of the CRM and of got's pool still settling when counted.
+      expect(liveTimers()).to.be.below(timersBefore + 5);
     });
   });
 }
