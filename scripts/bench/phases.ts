@@ -255,14 +255,22 @@ export async function memory(stage: Stage, plan: Plan['memory'], levels: readonl
   const all: MemoryRun[] = [];
   for (let run = 0; run < runs; run++) all.push(await memoryRun(stage, plan, levels, log));
   const per = (pick: (m: MemoryRun) => number): Spread => spread(all.map(pick));
+  // A level counts only if (nearly) all its calls were waiting when sampled: otherwise the sample holds
+  // calls being answered and torn down, and "per waiting call" would mean nothing.
+  const perCall = (i: number, field: 'rss' | 'heapUsed', idle: (r: MemoryRun) => number): Spread =>
+    per((r) => {
+      const at = r.levels[i];
+      if (at === undefined || at.waiting < 0.9 * at.level) return Number.NaN;
+      return (at[field] - idle(r)) / at.waiting;
+    });
   return {
     idleRss: per((r) => r.idle.rss),
     idleHeap: per((r) => r.idle.heapUsed),
     levels: levels.map((level, i) => ({
       level,
       waiting: per((r) => r.levels[i]?.waiting ?? Number.NaN),
-      rssPerCall: per((r) => ((r.levels[i]?.rss ?? Number.NaN) - r.idle.rss) / (r.levels[i]?.waiting || Number.NaN)),
-      heapPerCall: per((r) => ((r.levels[i]?.heapUsed ?? Number.NaN) - r.idle.heapUsed) / (r.levels[i]?.waiting || Number.NaN)),
+      rssPerCall: perCall(i, 'rss', (r) => r.idle.rss),
+      heapPerCall: perCall(i, 'heapUsed', (r) => r.idle.heapUsed),
       rss: per((r) => r.levels[i]?.rss ?? Number.NaN),
       heap: per((r) => r.levels[i]?.heapUsed ?? Number.NaN),
     })),

@@ -93,18 +93,17 @@ async function main(): Promise<void> {
     seconds: 0,
   };
   try {
-    // The time budget is shared out as the work goes: a mode whose throughput is held gets twice the
-    // share of one measured by its ramps only.
-    const weight = (mode: SocketMode): number => (plan.throughput.sustainSeconds[mode] > 0 ? 2 : 1);
+    // The time budget is shared out as the work goes: each combination still to come keeps a reserve
+    // for its memory runs and ramps; only the sync holds (3 × 20 s) can be cut short.
     const end = started + plan.budgetSeconds * 1000;
-    let weightLeft = plan.modes.reduce((w, mode) => w + weight(mode) * plan.routers.length, 0);
+    const reserveMs = (mode: SocketMode): number => (plan.memory.modes.includes(mode) ? 30_000 : 0) + 25_000;
+    let reserveLeft = plan.modes.reduce((ms, mode) => ms + reserveMs(mode) * plan.routers.length, 0);
     for (const mode of plan.modes) {
       const byRouter: Partial<Record<RouterKind, RouterResults>> = {};
       results.results[mode] = byRouter;
       for (const kind of plan.routers) {
-        const now = performance.now();
-        const deadline = now + ((end - now) * weight(mode)) / weightLeft;
-        weightLeft -= weight(mode);
+        reserveLeft -= reserveMs(mode);
+        const deadline = end - reserveLeft;
         byRouter[kind] = await measureRouter(kind, mode, plan, levels, deadline, place, crm, load, dir);
         const skipped = byRouter[kind]?.throughput?.skipped ?? 0;
         if (skipped > 0) notes.push(`${kind} ${mode}: ${skipped} held throughput run(s) skipped to stay within ${plan.budgetSeconds} s`);
