@@ -1,6 +1,4 @@
-import { EventEmitter } from 'node:events';
 import * as E from 'fp-ts/lib/Either.js';
-import modesl, { type EslEvent } from 'modesl';
 import type { Frame, HeaderLookup } from './frame.ts';
 
 export type MalformedFrame = { readonly _tag: 'MalformedFrame'; readonly reason: string };
@@ -10,58 +8,119 @@ export interface FrameReader {
   readonly push: (chunk: Buffer) => E.Either<MalformedFrame, readonly Frame[]>;
 }
 
-const lookup = (event: EslEvent): HeaderLookup => (name) => {
-  const value = event.getHeader(name);
-  return value === null ? undefined : String(value);
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A header block's values, looked up when asked for. A FreeSWITCH event carries ~160 url-encoded
+ * headers and a call reads a handful of them, so nothing is split or decoded up front: a lookup finds
+ * `\n<name>: ` in the block (the last one, as a parse into an object would keep) and decodes that value.
+ * The block has been checked whole by `checkEscapes`, so decoding a value cannot throw here.
+ */
+const lookupIn =
+  (block: string): HeaderLookup =>
+  (name) => {
+    const needle = `\n${name}: `;
+    const at = block.lastIndexOf(needle);
+    let from: number;
+    if (at >= 0) from = at + needle.length;
+    else if (block.startsWith(`${name}: `)) from = name.length + 2;
+    else return undefined;
+    const end = block.indexOf('\n', from);
+    const raw = end < 0 ? block.slice(from) : block.slice(from, end);
+    return raw.includes('%') ? decodeURIComponent(raw) : raw;
+  };
+
+/**
+ * The connect reply is read whole (every `variable_*` becomes a channel variable): its block is split
+ * once into raw values by name, in order of first appearance, the last value of a name winning.
+ */
+const indexed = (block: string): { readonly header: HeaderLookup; readonly headerNames: () => readonly string[] } => {
+  let raw: Map<string, string> | undefined;
+  const table = (): Map<string, string> => {
+    if (raw === undefined) {
+      raw = new Map();
+      for (const line of block.split('\n')) {
+        const colon = line.indexOf(': ');
+        if (colon < 0) raw.set(line, '');
+        else raw.set(line.slice(0, colon), line.slice(colon + 2));
+      }
+    }
+    return raw;
+  };
+  return {
+    header: (name) => {
+      const value = table().get(name);
+      return value === undefined || !value.includes('%') ? value : decodeURIComponent(value);
+    },
+    headerNames: () => [...table().keys()],
+  };
 };
 
-const classify = (event: EslEvent, frameHeaders: Record<string, string | number>, body: string | undefined): Frame => {
-  const contentType = String(frameHeaders['Content-Type'] ?? '');
-  switch (contentType) {
+/**
+ * FreeSWITCH url-encodes header values. A block that does not decode (a broken %-escape, invalid
+ * UTF-8) makes the stream unusable: it is refused here, whole, so that a later lookup never throws
+ * inside a socket listener. Escapes cannot span lines, so checking the block is checking every value.
+ */
+const checkEscapes = (block: string): void => {
+  if (block.includes('%')) decodeURIComponent(block);
+};
+
+const classify = (head: string, body: string | undefined): Frame => {
+  const outer = lookupIn(head);
+  switch (outer('Content-Type') ?? '') {
     case 'command/reply':
-      return {
-        _tag: 'CommandReply',
-        replyText: String(event.getHeader('Reply-Text') ?? ''),
-        header: lookup(event),
-        headerNames: () => event.headers.map((h) => h.name),
-      };
+      return { _tag: 'CommandReply', replyText: outer('Reply-Text') ?? '', ...indexed(head) };
     case 'api/response':
       return { _tag: 'ApiResponse', body: body ?? '' };
-    case 'text/event-plain':
-      return { _tag: 'Event', name: String(event.getHeader('Event-Name') ?? ''), header: lookup(event) };
-    case 'text/disconnect-notice': {
-      const disposition = event.getHeader('Content-Disposition');
-      return { _tag: 'DisconnectNotice', disposition: disposition === null ? undefined : String(disposition), header: lookup(event) };
+    case 'text/event-plain': {
+      // The event's headers are the body's own header block; an event may carry a body after it.
+      const text = body ?? '';
+      const end = text.indexOf('\n\n');
+      const block = end < 0 ? text : text.slice(0, end);
+      checkEscapes(block);
+      const header = lookupIn(block);
+      return { _tag: 'Event', name: header('Event-Name') ?? '', header };
     }
+    case 'text/disconnect-notice':
+      return { _tag: 'DisconnectNotice', disposition: outer('Content-Disposition'), header: outer };
     default:
-      return { _tag: 'Unknown', contentType };
+      return { _tag: 'Unknown', contentType: outer('Content-Type') ?? '' };
   }
 };
 
 /**
- * Frames come from modesl's parser, fed through a private emitter rather than the socket itself: its
- * header decoding throws on a malformed %-escape, and thrown inside a socket 'data' listener that would
- * take the whole process down. Here it becomes a value that ends one call.
+ * Frames as mod_event_socket writes them: a header block ended by an empty line, then exactly
+ * Content-Length bytes of body. Bytes are kept as a Buffer until a whole frame is there, found with
+ * native searches, and only the header block (and body) of a complete frame become strings.
  */
 export const createFrameReader = (): FrameReader => {
-  const source = new EventEmitter();
-  const parser = new modesl.Parser(source);
-  let completed: Frame[] = [];
-  parser.on('esl::event', (event, frameHeaders, body) => {
-    completed.push(classify(event, frameHeaders, body));
-  });
+  let pending: Buffer = EMPTY;
   let broken: MalformedFrame | undefined;
   return {
     push: (chunk) => {
       if (broken) return E.left(broken);
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      const frames: Frame[] = [];
+      let at = 0;
       try {
-        source.emit('data', chunk);
+        for (;;) {
+          const headEnd = pending.indexOf('\n\n', at);
+          if (headEnd < 0) break;
+          const head = pending.toString('utf8', at, headEnd);
+          checkEscapes(head);
+          const length = Number.parseInt(lookupIn(head)('Content-Length') ?? '', 10);
+          const bodyStart = headEnd + 2;
+          const bodyEnd = bodyStart + (length > 0 ? length : 0);
+          if (pending.length < bodyEnd) break;
+          frames.push(classify(head, length > 0 ? pending.toString('utf8', bodyStart, bodyEnd) : undefined));
+          at = bodyEnd;
+        }
       } catch (cause) {
         broken = { _tag: 'MalformedFrame', reason: cause instanceof Error ? cause.message : String(cause) };
         return E.left(broken);
       }
-      const frames = completed;
-      completed = [];
+      // A partial frame is copied out, so a 64 KiB read buffer is not kept alive for its few bytes.
+      pending = at >= pending.length ? EMPTY : at === 0 ? pending : Buffer.from(pending.subarray(at));
       return E.right(frames);
     },
   };

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
+import * as E from 'fp-ts/lib/Either.js';
+import { createFrameReader } from '../../lib/esl/frame-reader.ts';
 import { FIXTURE_DIR, loadCapture } from '../emulator/capture.ts';
 import { framesOf } from '../telephony/capture-frames.ts';
 
@@ -27,4 +29,38 @@ describe('esl/frame-reader over every real FreeSWITCH capture', () => {
       expect(framesOf(capture).map((f) => f._tag)).to.deep.equal(expected);
     });
   }
+});
+
+describe('esl/frame-reader, frame by frame', () => {
+  const event = (body: string): Buffer =>
+    Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\nContent-Type: text/event-plain\n\n${body}`);
+
+  it('reads the same frames whatever the chunking', () => {
+    const whole = Buffer.concat(loadCapture('c-bridge-no-answer').chunks.filter((c) => c.dir === 'fs->router').map((c) => c.bytes));
+    const read = (size: number): string[] => {
+      const reader = createFrameReader();
+      const names: string[] = [];
+      for (let i = 0; i < whole.length; i += size) {
+        const frames = reader.push(whole.subarray(i, i + size));
+        if (E.isLeft(frames)) throw new Error(frames.left.reason);
+        for (const f of frames.right) names.push(f._tag === 'Event' ? `${f.name}:${f.header('Application-UUID') ?? ''}` : f._tag);
+      }
+      return names;
+    };
+    expect(read(37)).to.deep.equal(read(whole.length));
+    expect(read(whole.length)).to.have.length(summarisedTypes('c-bridge-no-answer').length);
+  });
+
+  it('url-decodes values once, and the last of a repeated header wins', () => {
+    const frames = createFrameReader().push(event('Event-Name: CUSTOM\nx: 1\nReply: %2BOK%20a%3Ab\nx: 2\n\n'));
+    const first = E.isRight(frames) ? frames.right[0] : undefined;
+    expect(first?._tag === 'Event' && [first.header('Reply'), first.header('x'), first.header('missing')]).to.deep.equal(['+OK a:b', '2', undefined]);
+  });
+
+  it('refuses an event whose header block holds a broken %-escape, and stays refused', () => {
+    const reader = createFrameReader();
+    const bad = reader.push(event('Event-Name: CHANNEL_HANGUP\nHangup-Cause: %ZZ\n\n'));
+    expect(E.isLeft(bad) && bad.left._tag).to.equal('MalformedFrame');
+    expect(E.isLeft(reader.push(event('Event-Name: CUSTOM\n\n')))).to.equal(true);
+  });
 });
