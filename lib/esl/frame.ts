@@ -3,7 +3,7 @@ export type HeaderLookup = (name: string) => string | undefined;
 
 /** One frame from FreeSWITCH, classified by its Content-Type. */
 export type Frame =
-  | { readonly _tag: 'CommandReply'; readonly replyText: string; readonly header: HeaderLookup; readonly headerNames: () => readonly string[] }
+  | { readonly _tag: 'CommandReply'; readonly replyText: string; readonly header: HeaderLookup }
   | { readonly _tag: 'ApiResponse'; readonly body: string }
   | { readonly _tag: 'Event'; readonly name: string; readonly header: HeaderLookup }
   | { readonly _tag: 'DisconnectNotice'; readonly disposition: string | undefined; readonly header: HeaderLookup }

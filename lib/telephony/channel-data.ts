@@ -18,15 +18,23 @@ const PROFILE_ALIASES: ReadonlyArray<readonly [variable: string, header: string]
 
 const VARIABLE_PREFIX = 'variable_';
 
-/** The connect reply (url-decoded channel data) as the routing pipeline's typed `Call`. */
-export const callFromConnectReply = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): t.Validation<Call> => {
+const aliasOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>, variable: string): string | undefined => {
+  const header = PROFILE_ALIASES.find(([name]) => name === variable)?.[1];
+  return header === undefined ? undefined : reply.header(header);
+};
+
+/**
+ * The connect reply (url-decoded channel data) as the routing pipeline's typed `Call`, keeping of the
+ * channel's variables only those the configuration reads (`usedVariables`).
+ */
+export const callFromConnectReply = (
+  reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>,
+  used: ReadonlySet<string>,
+): t.Validation<Call> => {
   const variables: Record<string, string> = {};
-  for (const name of reply.headerNames()) {
-    if (name.startsWith(VARIABLE_PREFIX)) variables[name.slice(VARIABLE_PREFIX.length)] = reply.header(name) ?? '';
-  }
-  for (const [variable, header] of PROFILE_ALIASES) {
-    const value = reply.header(header);
-    if (value !== undefined && variables[variable] === undefined) variables[variable] = value;
+  for (const name of used) {
+    const value = reply.header(VARIABLE_PREFIX + name) ?? aliasOf(reply, name);
+    if (value !== undefined) variables[name] = value;
   }
   const uuid = reply.header('Unique-ID');
   return Call.decode({

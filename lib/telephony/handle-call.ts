@@ -1,10 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Config, Scheme } from '../config/codecs.ts';
+import { usedVariables } from '../config/used-variables.ts';
 import { execute, plain } from '../esl/command.ts';
 import type { EslSession } from '../esl/session.ts';
 import type { Logger } from '../log.ts';
 import { dialString } from '../routing/dial-string.ts';
 import type { Destination } from '../routing/destination.ts';
+import type { Call } from '../routing/call.ts';
 import type { Router } from '../routing/route.ts';
 import { selectScheme } from '../routing/select-scheme.ts';
 import { bridge, type BridgeResult } from './bridge.ts';
@@ -59,6 +61,8 @@ const sleep = (ms: number): { promise: Promise<'timeout'>; cancel: () => void } 
 /** One call's conversation: what every step needs, passed once. */
 interface Conversation {
   readonly deps: CallDeps;
+  /** The channel variables the configuration reads: all a Call keeps of its channel. */
+  readonly used: ReadonlySet<string>;
   readonly session: EslSession;
   readonly watch: ChannelWatch;
   readonly record: CallRecord;
@@ -67,13 +71,13 @@ interface Conversation {
   handedBack: boolean;
 }
 
-export const handleCall =
-  (deps: CallDeps) =>
-  (session: EslSession): HandledCall => {
+export const handleCall = (deps: CallDeps): ((session: EslSession) => HandledCall) => {
+  const used = usedVariables(deps.config);
+  return (session) => {
     const started = deps.now();
     let markDecided!: () => void;
     const decided = new Promise<void>((resolve) => (markDecided = resolve));
-    const conversation: Conversation = { deps, session, watch: watchChannel(session), record: {}, markDecided, handedBack: false };
+    const conversation: Conversation = { deps, used, session, watch: watchChannel(session), record: {}, markDecided, handedBack: false };
     const { record, watch } = conversation;
     const done = converse(conversation)
       .catch((error: unknown) => {
@@ -93,6 +97,7 @@ export const handleCall =
       });
     return { decided, done };
   };
+};
 
 const handBack = (conversation: Conversation): void => {
   conversation.handedBack = true;
@@ -100,24 +105,34 @@ const handBack = (conversation: Conversation): void => {
   conversation.session.end();
 };
 
-async function converse(conversation: Conversation): Promise<void> {
-  const { deps, session, watch, record } = conversation;
+/**
+ * `connect`, and the channel data it answers as a typed Call. Kept apart from `converse` so that the
+ * connect reply (some 6 KB of headers) is not held while the call waits on the CRM.
+ */
+async function admit(conversation: Conversation): Promise<{ readonly call: Call; readonly mode: SocketMode } | undefined> {
+  const { deps, session, record } = conversation;
   const connected = await session.send([plain('connect')], deps.limits.replyMs)();
   if (E.isLeft(connected)) {
     record.failure = connected.left._tag;
     record.result = 'socket-lost';
-    return;
+    return undefined;
   }
   const reply = connected.right[0];
-  const decodedCall = reply?._tag === 'CommandReply' ? callFromConnectReply(reply) : undefined;
+  const decodedCall = reply?._tag === 'CommandReply' ? callFromConnectReply(reply, conversation.used) : undefined;
   if (reply?._tag !== 'CommandReply' || decodedCall === undefined || E.isLeft(decodedCall)) {
     record.failure = 'BadChannelData';
     record.result = 'fallback-dialplan';
     handBack(conversation);
-    return;
+    return undefined;
   }
-  const mode: SocketMode = socketModeOf(reply);
-  const call = decodedCall.right;
+  return { call: decodedCall.right, mode: socketModeOf(reply) };
+}
+
+async function converse(conversation: Conversation): Promise<void> {
+  const { deps, session, watch, record } = conversation;
+  const admitted = await admit(conversation);
+  if (admitted === undefined) return;
+  const { call, mode } = admitted;
   const { scheme, reason } = selectScheme(deps.config, call);
   Object.assign(record, { uuid: call.uuid, caller: call.caller, called: call.called, mode, scheme: scheme.name, schemeReason: reason });
 

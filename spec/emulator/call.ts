@@ -67,6 +67,8 @@ export class EmulatedCall {
   private closedBy: CallResult['closedBy'] = 'router';
   private sentExit = false;
   private returnedToDialplan = false;
+  /** The router's socket is gone while an application still runs on the channel. */
+  private routerGone = false;
 
   private readonly queue: QueuedApp[] = [];
   private pickupScheduled = false;
@@ -119,15 +121,28 @@ export class EmulatedCall {
     }
   }
 
-  /** The router closed its side (FIN) or the connection broke. */
+  /**
+   * The router closed its side (FIN) or the connection broke. An application already running, a bridge
+   * above all, is the channel's, not the socket's: it carries on, and the dialplan resumes after it.
+   */
   onRouterClose(): void {
-    if (this.closed) return;
+    if (this.closed || this.routerGone) return;
+    this.routerGone = true;
+    if (!this.running) this.leaveToDialplan();
+  }
+
+  private leaveToDialplan(): void {
     if (!this.hungUp) this.returnedToDialplan = true;
     this.finish('router');
   }
 
+  /** Called when an application has finished: with the router gone, the dialplan takes the call back. */
+  private appFinished(): void {
+    if (this.routerGone) this.leaveToDialplan();
+  }
+
   private write(data: string): void {
-    if (this.closed) return;
+    if (this.closed || this.routerGone) return;
     if (this.script.recordWritten === true) this.written += data;
     if (this.pendingResetMidFrame) {
       this.pendingResetMidFrame = false;
@@ -255,6 +270,7 @@ export class EmulatedCall {
 
   private syncDone(): void {
     this.running = undefined;
+    this.appFinished();
     this.reply('+OK');
     const held = this.held;
     this.held = [];
@@ -283,6 +299,7 @@ export class EmulatedCall {
       this.running = q;
       await this.runApp(q);
       this.running = undefined;
+      this.appFinished();
     }
     this.queue.length = 0;
   }

@@ -11,8 +11,9 @@ const connectReply = (capture: string): Extract<Frame, { _tag: 'CommandReply' }>
 };
 
 describe('telephony/channel-data', () => {
-  it('turns a real connect reply into the pipeline Call, url-decoded', () => {
-    const call = callFromConnectReply(connectReply('a-bridge-user'));
+  it('turns a real connect reply into the pipeline Call, url-decoded, keeping the variables the config uses', () => {
+    const used = new Set(['caller_id_number', 'destination_number', 'sip_call_id', 'current_application_data', 'crm_scheme']);
+    const call = callFromConnectReply(connectReply('a-bridge-user'), used);
     expect(E.isRight(call)).to.equal(true);
     if (E.isLeft(call)) return;
     expect(call.right).to.deep.include({
@@ -21,7 +22,7 @@ describe('telephony/channel-data', () => {
       caller: '380441234567',
       called: '5551234',
     });
-    expect(call.right.variables).to.include({
+    expect(call.right.variables).to.deep.equal({
       caller_id_number: '380441234567',
       destination_number: '5551234',
       sip_call_id: '1-29102@127.0.0.1',
@@ -37,6 +38,6 @@ describe('telephony/channel-data', () => {
   it('refuses a reply without the channel uuid', () => {
     const reply = connectReply('a-bridge-user');
     const withoutUuid = { ...reply, header: (name: string) => (name === 'Unique-ID' ? undefined : reply.header(name)) };
-    expect(E.isLeft(callFromConnectReply(withoutUuid))).to.equal(true);
+    expect(E.isLeft(callFromConnectReply(withoutUuid, new Set()))).to.equal(true);
   });
 });
