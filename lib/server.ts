@@ -5,6 +5,7 @@ import { listenOutbound } from './esl/outbound-server.ts';
 import type { Logger } from './log.ts';
 import { makeRouter, type Router } from './routing/route.ts';
 import type { CallRecord } from './telephony/call-record.ts';
+import { WATCHED_EVENTS } from './telephony/channel-watch.ts';
 import { DEFAULT_LIMITS, handleCall, type CallLimits } from './telephony/handle-call.ts';
 
 export interface RunningRouter {
@@ -36,12 +37,16 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
     limits: options.limits ?? DEFAULT_LIMITS,
   });
   const undecided = new Set<Promise<void>>();
-  const server = await listenOutbound(config.listen, (session) => {
-    const call = handle(session);
-    undecided.add(call.decided);
-    void call.decided.then(() => undecided.delete(call.decided));
-    if (options.onCallDone) void call.done.then(options.onCallDone);
-  });
+  const server = await listenOutbound(
+    config.listen,
+    (session) => {
+      const call = handle(session);
+      undecided.add(call.decided);
+      void call.decided.then(() => undecided.delete(call.decided));
+      if (options.onCallDone) void call.done.then(options.onCallDone);
+    },
+    { events: WATCHED_EVENTS },
+  );
   return {
     address: server.address(),
     activeCalls: server.sessionCount,

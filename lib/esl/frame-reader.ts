@@ -70,12 +70,37 @@ const classify = (head: string, body: string | undefined): Frame => {
   }
 };
 
+export interface FrameReaderOptions {
+  /**
+   * The events the reader of this stream acts on. Any other event is skipped without being decoded:
+   * FreeSWITCH sends a call's every event, each several KB, and a router reads four kinds of them.
+   * All events when absent.
+   */
+  readonly events?: ReadonlySet<string>;
+}
+
+const EVENT_NAME = Buffer.from('Event-Name: ');
+
+/**
+ * Whether an event is one of `events`, read from the bytes of its body. FreeSWITCH creates an event with
+ * its Event-Name header first, so the name is the body's first line; a body that does not start so is
+ * kept, to be read in full.
+ */
+const wanted = (events: ReadonlySet<string>, buffer: Buffer, start: number, end: number): boolean => {
+  const nameStart = start + EVENT_NAME.length;
+  if (nameStart > end || buffer.compare(EVENT_NAME, 0, EVENT_NAME.length, start, nameStart) !== 0) return true;
+  const eol = buffer.indexOf(0x0a, nameStart);
+  if (eol < 0 || eol > end) return true;
+  return events.has(buffer.toString('latin1', nameStart, eol));
+};
+
 /**
  * Frames as mod_event_socket writes them: a header block ended by an empty line, then exactly
  * Content-Length bytes of body. Bytes are kept as a Buffer until a whole frame is there, found with
  * native searches, and only the header block (and body) of a complete frame become strings.
  */
-export const createFrameReader = (): FrameReader => {
+export const createFrameReader = (options: FrameReaderOptions = {}): FrameReader => {
+  const { events } = options;
   let pending: Buffer = EMPTY;
   let broken: MalformedFrame | undefined;
   return {
@@ -90,11 +115,14 @@ export const createFrameReader = (): FrameReader => {
           if (headEnd < 0) break;
           const head = pending.toString('utf8', at, headEnd);
           checkEscapes(head);
-          const length = Number.parseInt(lookupIn(head)('Content-Length') ?? '', 10);
+          const outer = lookupIn(head);
+          const length = Number.parseInt(outer('Content-Length') ?? '', 10);
           const bodyStart = headEnd + 2;
           const bodyEnd = bodyStart + (length > 0 ? length : 0);
           if (pending.length < bodyEnd) break;
-          frames.push(classify(head, length > 0 ? pending.toString('utf8', bodyStart, bodyEnd) : undefined));
+          const skipped =
+            events !== undefined && outer('Content-Type') === 'text/event-plain' && !wanted(events, pending, bodyStart, bodyEnd);
+          if (!skipped) frames.push(classify(head, length > 0 ? pending.toString('utf8', bodyStart, bodyEnd) : undefined));
           at = bodyEnd;
         }
       } catch (cause) {

@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { FrameReaderOptions } from './frame-reader.ts';
 import { createSession, type EslSession } from './session.ts';
 
 export interface OutboundServer {
@@ -17,10 +18,11 @@ export interface OutboundServer {
 export const listenOutbound = (
   listen: { readonly host: string; readonly port: number },
   onSession: (session: EslSession) => void,
+  frames: FrameReaderOptions = {},
 ): Promise<OutboundServer> => {
   const sessions = new Set<EslSession>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
-    const session = createSession(socket);
+    const session = createSession(socket, frames);
     sessions.add(session);
     void session.closed.then(() => sessions.delete(session));
     onSession(session);

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { serializeAll, type EslCommand, type UnsafeCommand } from './command.ts';
 import type { Frame, ReplyFrame } from './frame.ts';
-import { createFrameReader, type MalformedFrame } from './frame-reader.ts';
+import { createFrameReader, type FrameReaderOptions, type MalformedFrame } from './frame-reader.ts';
 
 export type EslFailure =
   | { readonly _tag: 'SocketClosed' }
@@ -35,8 +35,8 @@ type Pending = { readonly settle: (result: E.Either<EslFailure, ReplyFrame>) => 
 
 const SOCKET_CLOSED: EslFailure = { _tag: 'SocketClosed' };
 
-export const createSession = (socket: Socket): EslSession => {
-  const reader = createFrameReader();
+export const createSession = (socket: Socket, options: FrameReaderOptions = {}): EslSession => {
+  const reader = createFrameReader(options);
   const pending: Pending[] = [];
   const listeners = new Set<(frame: Frame) => void>();
   let closeReason: CloseReason | undefined;

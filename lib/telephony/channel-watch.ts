@@ -1,6 +1,14 @@
 import type { EventFrame, Frame } from '../esl/frame.ts';
 import type { EslSession } from '../esl/session.ts';
 
+/** The only events a call's handling reads; the event socket may skip every other one unread. */
+export const WATCHED_EVENTS: ReadonlySet<string> = new Set([
+  'CHANNEL_HANGUP',
+  'CHANNEL_HANGUP_COMPLETE',
+  'CHANNEL_BRIDGE',
+  'CHANNEL_EXECUTE_COMPLETE',
+]);
+
 export interface ChannelWatch {
   /** Settles once the caller is gone: CHANNEL_HANGUP, a disconnect notice, or the socket closing. */
   readonly hangup: Promise<string>;

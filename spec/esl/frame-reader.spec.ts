@@ -51,6 +51,18 @@ describe('esl/frame-reader, frame by frame', () => {
     expect(read(whole.length)).to.have.length(summarisedTypes('c-bridge-no-answer').length);
   });
 
+  it('skips, unread, the events its reader does not act on, and keeps every other frame', () => {
+    const capture = 'a-bridge-user';
+    const whole = Buffer.concat(loadCapture(capture).chunks.filter((c) => c.dir === 'fs->router').map((c) => c.bytes));
+    const all = createFrameReader().push(whole);
+    const some = createFrameReader({ events: new Set(['CHANNEL_BRIDGE', 'CHANNEL_HANGUP']) }).push(whole);
+    if (E.isLeft(all) || E.isLeft(some)) throw new Error('unreadable capture');
+    const kept = all.right.filter((f) => f._tag !== 'Event' || f.name === 'CHANNEL_BRIDGE' || f.name === 'CHANNEL_HANGUP');
+    const describe = (f: (typeof all.right)[number]): string => (f._tag === 'Event' ? f.name : f._tag);
+    expect(some.right.map(describe)).to.deep.equal(kept.map(describe));
+    expect(some.right.length).to.be.lessThan(all.right.length);
+  });
+
   it('url-decodes values once, and the last of a repeated header wins', () => {
     const frames = createFrameReader().push(event('Event-Name: CUSTOM\nx: 1\nReply: %2BOK%20a%3Ab\nx: 2\n\n'));
     const first = E.isRight(frames) ? frames.right[0] : undefined;
