@@ -76,3 +76,32 @@ describe('esl/frame-reader, frame by frame', () => {
     expect(E.isLeft(reader.push(event('Event-Name: CUSTOM\n\n')))).to.equal(true);
   });
 });
+
+describe('esl/frame-reader, header lookups stay inside their own frame', () => {
+  it('does not read a header from the next frame in the same chunk', () => {
+    const reply = 'Content-Type: command/reply\nReply-Text: +OK\n\n';
+    const event = 'Event-Name: CHANNEL_HANGUP\nHangup-Cause: NORMAL_CLEARING\n\n';
+    const chunk = Buffer.from(`${reply}Content-Length: ${event.length}\nContent-Type: text/event-plain\n\n${event}`);
+    const frames = createFrameReader().push(chunk);
+    if (E.isLeft(frames)) throw new Error(frames.left.reason);
+    const [first, second] = frames.right;
+    expect(first?._tag === 'CommandReply' && [first.replyText, first.header('Hangup-Cause'), first.header('Content-Length')]).to.deep.equal([
+      '+OK',
+      undefined,
+      undefined,
+    ]);
+    expect(second?._tag === 'Event' && second.header('Reply-Text')).to.equal(undefined);
+  });
+
+  it('does not read past a block shorter than the header name it is asked for', () => {
+    const long = 'A-Header-Name-Much-Longer-Than-The-Block-Before-It';
+    const event = `Event-Name: CUSTOM\n${long}: from the event\n\n`;
+    const notice = 'Content-Type: text/disconnect-notice\n\n';
+    const chunk = Buffer.from(`${notice}Content-Length: ${event.length}\nContent-Type: text/event-plain\n\n${event}`);
+    const frames = createFrameReader().push(chunk);
+    if (E.isLeft(frames)) throw new Error(frames.left.reason);
+    const [disconnect, custom] = frames.right;
+    expect(disconnect?._tag === 'DisconnectNotice' && disconnect.header(long)).to.equal(undefined);
+    expect(custom?._tag === 'Event' && custom.header(long)).to.equal('from the event');
+  });
+});
