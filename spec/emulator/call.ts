@@ -8,6 +8,7 @@ import { Slot, SLOT_COUNT, applyOps, fill, type EventTemplate } from './template
 import { parseDialString, ringTimeoutSec, type DialString } from './dial-string.ts';
 import * as F from './flows.ts';
 import type { BridgeRecord, CallResult, CallScript, CalleeBehaviour, RecordedCommand } from './types.ts';
+import { Timers } from '../support/timers.ts';
 
 export interface Transport {
   write(data: string): void;
@@ -53,7 +54,7 @@ export class EmulatedCall {
   private readonly startMs = Date.now();
   private readonly commands: RecordedCommand[] = [];
   private readonly bridges: BridgeRecord[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private written = '';
 
   private connected = false;
@@ -537,13 +538,7 @@ export class EmulatedCall {
     if (!o.skipOps) applyOps(tpl.ops, this.vars, this.slots);
     if (o.overrides) for (const [k, v] of Object.entries(o.overrides)) if (this.vars.has(k)) this.vars.set(k, v);
     if (!this.eventsOn || this.closed) return;
-    const s = this.slots;
-    const ms = Date.now();
-    eventDates(ms);
-    s[Slot.Seq] = String(++eventSequence);
-    s[Slot.NowUs] = this.nowUs(ms);
-    s[Slot.DateLocal] = dateLocal;
-    s[Slot.DateGmt] = dateGmt;
+    const s = this.stamp();
     let body = fill(tpl.pre, s);
     if (tpl.hasVars) for (const [k, v] of this.vars) body += 'variable_' + k + ': ' + v + '\n';
     body += o.post ?? fill(tpl.post, s);
@@ -553,7 +548,8 @@ export class EmulatedCall {
     else this.write(frame);
   }
 
-  private renderConnectReply(): string {
+  /** Gives the slots every frame of FreeSWITCH's carries anew: sequence number, time, dates. */
+  private stamp(): string[] {
     const s = this.slots;
     const ms = Date.now();
     eventDates(ms);
@@ -561,6 +557,11 @@ export class EmulatedCall {
     s[Slot.NowUs] = this.nowUs(ms);
     s[Slot.DateLocal] = dateLocal;
     s[Slot.DateGmt] = dateGmt;
+    return s;
+  }
+
+  private renderConnectReply(): string {
+    const s = this.stamp();
     const tpl = F.connectReply(this.script.mode);
     let out = fill(tpl.pre, s);
     for (const [k, v] of this.vars) out += 'variable_' + k + ': ' + v + '\n';
@@ -574,11 +575,7 @@ export class EmulatedCall {
   // ---- time ----------------------------------------------------------------------------------
 
   private after(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
+    this.timers.after(ms, fn);
   }
 
   /** Resolves true if the caller hung up first. */
@@ -603,7 +600,6 @@ export class EmulatedCall {
     if (this.closed) return;
     this.closed = true;
     this.closedBy = by;
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     if (this.interrupt) this.interrupt();
     if (by === 'freeswitch' || by === 'give-up') void this.chunkChain.then(() => this.transport.end());

@@ -29,6 +29,7 @@ import modesl, { type EslEvent } from 'modesl';
 import type { BridgeRecord, CallResult, CallScript, SocketMode } from '../emulator/index.ts';
 import { parseDialString } from '../emulator/dial-string.ts';
 import type { Capability, Pbx } from './pbx.ts';
+import { Timers } from '../support/timers.ts';
 
 export interface RealFreeSwitch {
   /** Where the router must listen: the address in the real FreeSWITCH's dialplan `socket` line. */
@@ -269,7 +270,7 @@ class PlacedCall {
   private killScheduled = false;
   private jobFailure: string | undefined;
   private finished = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private readonly seen: string[] = [];
   private resolveResult!: (r: CallResult) => void;
   private rejectResult!: (e: Error) => void;
@@ -433,17 +434,12 @@ class PlacedCall {
 
   private end(): void {
     this.finished = true;
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.done(this);
   }
 
   private after(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
+    this.timers.after(ms, fn);
   }
 }
 
