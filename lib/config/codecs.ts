@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { classifyDestination } from '../routing/destination.ts';
+import { classifyDestination, showDestination } from '../routing/destination.ts';
 import { HOST_NAME, SAFE_TOKEN } from '../routing/tokens.ts';
 import {
   arrayOf,
@@ -98,7 +98,7 @@ export const FallbackDestination = parsedString(
     const d = classifyDestination(s, {});
     return E.isRight(d) ? d.right : undefined;
   },
-  (d) => (d._tag === 'PhoneNumber' ? d.number : d.domain === undefined ? d.login : `${d.login}@${d.domain}`),
+  showDestination,
 );
 
 export const Fallback = taggedBy('a fallback ({"action": "dialplan"} or {"action": "bridge", "destination": ...})', 'action', {

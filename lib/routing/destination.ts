@@ -18,6 +18,10 @@ export type PhoneNumber = t.TypeOf<typeof PhoneNumber>;
 export type SipLogin = t.TypeOf<typeof SipLogin>;
 export type Destination = t.TypeOf<typeof Destination>;
 
+/** A destination as it is written: the digits of a number, or `login[@domain]`. */
+export const showDestination = (d: Destination): string =>
+  d._tag === 'PhoneNumber' ? d.number : d.domain === undefined ? d.login : `${d.login}@${d.domain}`;
+
 /** What classification needs from a scheme. */
 export interface DestinationRules {
   /** When present, a phone number must start with one of these (digits, no `+`). */

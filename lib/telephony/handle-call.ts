@@ -5,7 +5,7 @@ import { execute, plain } from '../esl/command.ts';
 import type { EslSession } from '../esl/session.ts';
 import type { Logger } from '../log.ts';
 import { dialString } from '../routing/dial-string.ts';
-import type { Destination } from '../routing/destination.ts';
+import { showDestination } from '../routing/destination.ts';
 import type { Call } from '../routing/call.ts';
 import type { Router } from '../routing/route.ts';
 import { selectScheme } from '../routing/select-scheme.ts';
@@ -49,8 +49,6 @@ export interface HandledCall {
  * bridge fails (so the fallback can run), `hangup_after_bridge` ends the caller's leg with the callee's.
  */
 const CALLER_CHANNEL_VARIABLES = 'hangup_after_bridge=true continue_on_fail=true';
-
-const describe = (d: Destination): string => (d._tag === 'PhoneNumber' ? d.number : d.domain ? `${d.login}@${d.domain}` : d.login);
 
 const sleep = (ms: number): { promise: Promise<'timeout'>; cancel: () => void } => {
   let timer: NodeJS.Timeout | undefined;
@@ -170,7 +168,7 @@ async function converse(conversation: Conversation): Promise<void> {
 
   if (E.isRight(routing)) {
     const route = routing.right;
-    Object.assign(record, { crmStatus: route.crmStatus, crmMs: route.crmMs, destination: describe(route.destination), bridge: route.dialString });
+    Object.assign(record, { crmStatus: route.crmStatus, crmMs: route.crmMs, destination: showDestination(route.destination), bridge: route.dialString });
     const outcome = await bridgeTo(conversation, mode, scheme, route.dialString);
     if (outcome._tag !== 'NotConnected') {
       settle(record, outcome, 'bridged');
