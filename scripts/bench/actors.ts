@@ -4,7 +4,7 @@
  * lib/main.ts <config.json>`, with a generated config at log level `info` (one line per call, written
  * to a file as a service manager would collect it), plus the memory probe and --expose-gc.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { SocketMode } from '../../spec/emulator/index.ts';
@@ -95,6 +95,8 @@ export interface Router {
   readonly host: string;
   readonly port: number;
   readonly memory: () => Promise<Memory>;
+  /** CPU time the router process has used so far, user + system, in ms; NaN where /proc is not there. */
+  readonly cpuMs: () => number;
   readonly stop: () => Promise<void>;
 }
 
@@ -134,6 +136,19 @@ export function routerConfig(port: number, crmUrl: string): object {
 
 const MEMORY_FLAGS = ['--expose-gc', '--import', 'tsx', '--import', benchFile('router-probe.ts')];
 
+/** Linux counts a process's CPU time in clock ticks of 1/100 s (USER_HZ, the same on every architecture). */
+const MS_PER_TICK = 10;
+
+/** utime + stime of a process, from /proc/<pid>/stat (fields 14 and 15, after the parenthesised name). */
+const processCpuMs = (pid: number): number => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
+  } catch {
+    return Number.NaN;
+  }
+};
+
 export interface RouterOptions {
   /** Run the router under `--cpu-prof`, its profile written under `<profileDir>/<kind>/` when it stops. */
   readonly profileDir?: string | undefined;
@@ -164,6 +179,7 @@ export async function startRouter(kind: RouterKind, place: Placement, crmUrl: st
       const m = await child.ask({ type: 'memory' }, 30_000);
       return { rss: m.rss, heapUsed: m.heapUsed };
     },
+    cpuMs: () => processCpuMs(child.pid),
     stop: () => child.stop(),
   };
 }

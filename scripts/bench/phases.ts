@@ -95,6 +95,8 @@ export interface LatencyAtRate {
   readonly p50: Spread;
   readonly p99: Spread;
   readonly p999: Spread;
+  /** The router's CPU time per call at this rate, µs. */
+  readonly cpuUsPerCall: Spread;
   /** Calls per run: p99.9 of fewer than 1000 calls is their maximum. */
   readonly callsPerRun: number;
   readonly lost: number;
@@ -109,6 +111,7 @@ function latencyOf(ramps: readonly Ramp[], rates: readonly number[], seconds: nu
       p50: spread(all.map((s) => s.added.p50)),
       p99: spread(all.map((s) => s.added.p99)),
       p999: spread(all.map((s) => s.added.p999)),
+      cpuUsPerCall: spread(all.map((s) => s.cpuUsPerCall)),
       callsPerRun: Math.round(rate * seconds),
       lost: all.reduce((n, s) => n + s.lost, 0),
     };

@@ -95,6 +95,10 @@ function rowsFor(router: RouterResults | undefined, baseline: RouterResults | un
       });
     }
   }
+  for (const rate of r.plan.latency.rates) {
+    const at = (x: RouterResults | undefined): LatencyAtRate | undefined => x?.latency?.find((l) => l.rate === rate);
+    rows.push({ label: `router CPU per call at ${rate}/s (user+system)`, unit: 'µs', router: at(router)?.cpuUsPerCall, baseline: at(baseline)?.cpuUsPerCall, better: 'lower', digits: 0 });
+  }
   const mem = (x: RouterResults | undefined): MemoryFigures | undefined => x?.memory;
   if (mem(router) !== undefined || mem(baseline) !== undefined) {
     rows.push({ label: 'idle RSS', unit: 'MiB', router: scaled(mem(router)?.idleRss, MIB), baseline: scaled(mem(baseline)?.idleRss, MIB), better: 'lower', digits: 1 });
