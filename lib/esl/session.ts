@@ -11,7 +11,13 @@ export type EslFailure =
   | MalformedFrame
   | UnsafeCommand;
 
-export type CloseReason = { readonly _tag: 'PeerClosed' } | { readonly _tag: 'SocketError'; readonly code: string } | MalformedFrame | { readonly _tag: 'LocalClose' };
+export type CloseReason =
+  | { readonly _tag: 'PeerClosed' }
+  | { readonly _tag: 'SocketError'; readonly code: string }
+  | MalformedFrame
+  | { readonly _tag: 'LocalClose' }
+  /** A frame listener threw: a defect of ours, which must cost this call and not the process. */
+  | { readonly _tag: 'ListenerFailed'; readonly message: string };
 
 export interface EslSession {
   /**
@@ -64,7 +70,13 @@ export const createSession = (socket: Socket, options: FrameReaderOptions = {}):
       if (frame._tag === 'CommandReply' || frame._tag === 'ApiResponse') {
         pending.shift()?.settle(E.right(frame));
       } else {
-        for (const listener of listeners) listener(frame);
+        try {
+          for (const listener of listeners) listener(frame);
+        } catch (error) {
+          finish({ _tag: 'ListenerFailed', message: error instanceof Error ? error.message : String(error) });
+          socket.destroy();
+          return;
+        }
       }
       if (closeReason) return;
     }

@@ -97,3 +97,16 @@ describe('esl/session', () => {
     close();
   });
 });
+
+describe('esl/session, a listener that throws', () => {
+  it('ends that session only, with the reason, instead of the process', async () => {
+    const { session, fs, close } = await pair();
+    session.onFrame(() => {
+      throw new Error('defect');
+    });
+    const body = 'Event-Name: CHANNEL_HANGUP\n\n';
+    fs.write(`Content-Length: ${body.length}\nContent-Type: text/event-plain\n\n${body}`);
+    expect(await session.closed).to.deep.equal({ _tag: 'ListenerFailed', message: 'defect' });
+    close();
+  });
+});
