@@ -48,6 +48,23 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
     });
 
+    it('sends exactly the commands of a routed call, the bridge with its Event-UUID', async function () {
+      if (h.pbx.can('router-commands') !== true) this.skip();
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode);
+      const bridgeUuid = call.commands.find((c) => c.headers['execute-app-name'] === 'bridge')?.headers['Event-UUID'] ?? '';
+      expect(bridgeUuid).to.match(/^[0-9a-f-]{36}$/);
+      expect(call.commands.map((c) => c.raw)).to.deep.equal([
+        'connect\n\n',
+        'myevents\n\n',
+        'linger\n\n',
+        'sendmsg\ncall-command: execute\nexecute-app-name: multiset\nexecute-app-arg: hangup_after_bridge=true continue_on_fail=true\n\n',
+        'sendmsg\ncall-command: execute\nexecute-app-name: ring_ready\n\n',
+        `sendmsg\ncall-command: execute\nexecute-app-name: bridge\nexecute-app-arg: {originate_timeout=1}user/${DESTINATIONS.login}\nEvent-UUID: ${bridgeUuid}\n\n`,
+        'exit\n\n',
+      ]);
+    });
+
     it('bridges a phone number through the gateway, normalised, bounded by callTimeout', async () => {
       h.crm.respond(json('+380 (12) 345-67-89'));
       const call = await h.pbx.placeCall(mode);
