@@ -43,7 +43,7 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
       const call = handle(session);
       undecided.add(call.decided);
       void call.decided.then(() => undecided.delete(call.decided));
-      if (options.onCallDone) void call.done.then(options.onCallDone);
+      if (options.onCallDone) void call.done.then(options.onCallDone).catch((error: unknown) => log.error({ err: error }, 'onCallDone failed'));
     },
     { events: WATCHED_EVENTS },
   );

@@ -39,7 +39,7 @@ export function callParams(scheme: Pick<Scheme, 'name' | 'params'>, call: Call):
 }
 
 /** JSON-RPC and JSON submissions always POST (the config loader warns about any other method). */
-export const effectiveMethod = (scheme: Pick<Scheme, 'method' | 'submit'>): HttpMethod => (scheme.submit === 'http' ? scheme.method : 'POST');
+const effectiveMethod = (scheme: Pick<Scheme, 'method' | 'submit'>): HttpMethod => (scheme.submit === 'http' ? scheme.method : 'POST');
 
 const acceptFor = (scheme: Pick<Scheme, 'import'>): string => (scheme.import === 'http' ? 'text/plain, */*' : 'application/json');
 

@@ -32,7 +32,7 @@ const unsafeValue = (command: EslCommand): string | undefined => {
   return values.find((value) => FRAME_BREAK.test(value));
 };
 
-export const serialize = (command: EslCommand): string =>
+const serialize = (command: EslCommand): string =>
   command._tag === 'Plain'
     ? `${command.line}\n\n`
     : 'sendmsg\ncall-command: execute\n' +

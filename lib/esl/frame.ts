@@ -13,5 +13,3 @@ export type Frame =
 export type ReplyFrame = Extract<Frame, { _tag: 'CommandReply' | 'ApiResponse' }>;
 export type EventFrame = Extract<Frame, { _tag: 'Event' }>;
 
-export const isOk = (reply: ReplyFrame): boolean =>
-  (reply._tag === 'CommandReply' ? reply.replyText : reply.body).startsWith('+OK');

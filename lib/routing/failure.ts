@@ -45,20 +45,3 @@ export type DestinationFailure = EmptyDestination | UnsafeDestination | Forbidde
 export type AnswerFailure = UnparsableAnswer | MissingField | WrongFieldType | JsonRpcError | DestinationFailure;
 export type RoutingFailure = FetchFailure | AnswerFailure;
 export type RoutingFailureTag = RoutingFailure['_tag'];
-
-/** Every tag, e.g. for metrics labels or exhaustive tests. */
-export const ROUTING_FAILURE_TAGS: readonly RoutingFailureTag[] = [
-  'CrmTimeout',
-  'CrmUnreachable',
-  'CrmTlsError',
-  'CrmHttpStatus',
-  'CrmBodyTooLarge',
-  'CrmAborted',
-  'UnparsableAnswer',
-  'EmptyDestination',
-  'MissingField',
-  'WrongFieldType',
-  'JsonRpcError',
-  'UnsafeDestination',
-  'ForbiddenDestination',
-];

@@ -14,5 +14,3 @@ export const HOST_NAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`);
 /** `login` or `login@host`, capturing both parts. */
 export const SIP_LOGIN = new RegExp(`^([A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:@((?=.{1,253}$)${LABEL}(?:\\.${LABEL})*))?$`);
 
-/** ASCII digits only; look-alike digits from other scripts never match. */
-export const DIGITS = /^[0-9]+$/;

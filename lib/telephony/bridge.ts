@@ -17,7 +17,7 @@ export interface BridgeRequest {
  * `originate_timeout` travels in the dial string's `{}` prefix, so the ringing bound needs no command
  * (and no round trip) of its own; the rest of the prefix is ours, never the CRM's.
  */
-export const bridgeArgument = (request: BridgeRequest): string =>
+const bridgeArgument = (request: BridgeRequest): string =>
   `{originate_timeout=${request.callTimeoutS}}${request.endpoint}`;
 
 /**

@@ -18,8 +18,10 @@ const PROFILE_ALIASES: ReadonlyArray<readonly [variable: string, header: string]
 
 const VARIABLE_PREFIX = 'variable_';
 
+const ALIAS_HEADERS: ReadonlyMap<string, string> = new Map(PROFILE_ALIASES);
+
 const aliasOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>, variable: string): string | undefined => {
-  const header = PROFILE_ALIASES.find(([name]) => name === variable)?.[1];
+  const header = ALIAS_HEADERS.get(variable);
   return header === undefined ? undefined : reply.header(header);
 };
 
@@ -39,7 +41,7 @@ export const callFromConnectReply = (
   const uuid = reply.header('Unique-ID');
   return Call.decode({
     uuid,
-    callId: variables['sip_call_id'] ?? uuid,
+    callId: reply.header('variable_sip_call_id') ?? uuid,
     caller: reply.header('Caller-Caller-ID-Number'),
     called: reply.header('Caller-Destination-Number'),
     variables,

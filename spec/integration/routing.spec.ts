@@ -87,6 +87,9 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       const request = h.crm.received.at(-1);
       expect(request?.method).to.equal('POST');
       expect(JSON.parse(request?.body ?? '{}')).to.include({ uuid: call.uuid, scheme: 'default' });
+      // call_id is the SIP Call-ID the channel arrived with (`<n>@<host>`), not the channel uuid again.
+      const sent = JSON.parse(request?.body ?? '{}') as { call_id?: string };
+      expect(sent.call_id).to.be.a('string').and.match(/@/).and.not.equal(call.uuid);
       expect(call.bridges.map((b) => b.endpoint)).to.deep.equal([`sofia/gateway/pstn/${DESTINATIONS.number}`]);
     });
 

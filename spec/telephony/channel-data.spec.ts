@@ -12,7 +12,7 @@ const connectReply = (capture: string): Extract<Frame, { _tag: 'CommandReply' }>
 
 describe('telephony/channel-data', () => {
   it('turns a real connect reply into the pipeline Call, url-decoded, keeping the variables the config uses', () => {
-    const used = new Set(['caller_id_number', 'destination_number', 'sip_call_id', 'current_application_data', 'crm_scheme']);
+    const used = new Set(['caller_id_number', 'destination_number', 'current_application_data', 'crm_scheme']);
     const call = callFromConnectReply(connectReply('a-bridge-user'), used);
     expect(E.isRight(call)).to.equal(true);
     if (E.isLeft(call)) return;
@@ -25,7 +25,6 @@ describe('telephony/channel-data', () => {
     expect(call.right.variables).to.deep.equal({
       caller_id_number: '380441234567',
       destination_number: '5551234',
-      sip_call_id: '1-29102@127.0.0.1',
       current_application_data: '127.0.0.1:8084 async full',
     });
   });
