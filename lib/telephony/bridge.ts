@@ -38,6 +38,16 @@ export const bridge = async (
   const completion = watch.completion(request.eventUuid);
   const sent = session.send([execute('bridge', bridgeArgument(request), request.eventUuid)], mode === 'async' ? limits.replyMs : undefined)();
   let timer: NodeJS.Timeout | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  let over = false;
+  // A bridge that FreeSWITCH had not started when the caller hung up is answered +OK and never runs:
+  // no completion will come. One that was running completes within moments of the hang-up.
+  const abandoned = watch.hangup.then(
+    () =>
+      new Promise<'abandoned'>((resolve) => {
+        if (!over) graceTimer = setTimeout(() => resolve('abandoned'), limits.replyMs);
+      }),
+  );
   const stalled =
     mode === 'async'
       ? new Promise<'stalled'>((resolve) => {
@@ -45,9 +55,12 @@ export const bridge = async (
           void watch.bridged.then(() => clearTimeout(timer));
         })
       : new Promise<never>(() => undefined);
-  const first = await Promise.race([completion, stalled]);
+  const first = await Promise.race([completion, stalled, abandoned]);
+  over = true;
   clearTimeout(timer);
+  clearTimeout(graceTimer);
   if (first === 'stalled') return { _tag: 'Lost', reason: 'no bridge completion within the ringing bound' };
+  if (first === 'abandoned') return { _tag: 'CallerGone', disposition: 'NO_COMPLETION' };
   if (first === undefined) {
     const reply = await sent;
     return { _tag: 'Lost', reason: reply._tag === 'Left' ? reply.left._tag : 'SocketClosed' };

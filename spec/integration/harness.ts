@@ -56,7 +56,7 @@ export const startHarness = async (schemes: ReadonlyArray<Record<string, unknown
   const router = await startRouter({
     config: decoded.right.config,
     log: createLogger('info', collect(logs)),
-    limits: { ...DEFAULT_LIMITS, exitGraceMs: 1_000, hangupGraceMs: 500 },
+    limits: { ...DEFAULT_LIMITS, replyMs: 1_000, exitGraceMs: 1_000, hangupGraceMs: 500 },
     onCallDone: (record) => {
       records.push(record);
       if (record.uuid !== undefined) waiting.get(record.uuid)?.(record);

@@ -12,6 +12,7 @@ const SCHEMES = [
   { name: 'http', url: '/http', method: 'GET', submit: 'http', import: 'http', callTimeout: 1, responseTimeout: 1 },
   { name: 'rpc', url: '/rpc', submit: 'jsonrpc', import: 'jsonrpc', rpcMethod: 'route.call', callTimeout: 1, responseTimeout: 1 },
   { name: 'slow', url: '/json', destinationField: 'number_01', responseTimeout: 0.3 },
+  { name: 'patient', url: '/json', destinationField: 'number_01', callTimeout: 30 },
   {
     name: 'fallback',
     url: '/json',
@@ -166,6 +167,19 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       const record = await h.recordOf(call.uuid);
       expect(record.result).to.equal('caller-gone');
       expect(h.logs.filter((l) => l.level >= 50)).to.deep.equal([]);
+    });
+
+    it('lets go of a call whose caller hangs up before FreeSWITCH starts the bridge', async function () {
+      // Async mode only: the park loop's delay holds the bridge queued while the caller hangs up, so
+      // FreeSWITCH drops it unrun and no completion ever comes.
+      if (mode !== 'async' || h.pbx.can('caller-hangup-at') !== true || h.pbx.can('router-commands') !== true) this.skip();
+      h.crm.respond({ ...json(DESTINATIONS.login), delayMs: 20 });
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'patient' }, parkDelayMs: 300, callerHangupAtMs: 150 });
+      expect(bridgeCommands(call.commands)).to.have.length(1);
+      expect(call.bridges).to.deep.equal([]);
+      expect(call.sentExit).to.equal(true);
+      const record = await h.recordOf(call.uuid);
+      expect([record.result, record.failure]).to.deep.equal(['caller-gone', 'Bridge:NO_COMPLETION']);
     });
 
     it('keeps serving after a call whose socket is reset mid-call', async function () {
