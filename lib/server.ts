@@ -46,6 +46,7 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
       if (options.onCallDone) void call.done.then(options.onCallDone).catch((error: unknown) => log.error({ err: error }, 'onCallDone failed'));
     },
     { events: WATCHED_EVENTS },
+    (error) => log.error({ err: error }, 'event socket listener error'),
   );
   return {
     address: server.address(),

@@ -47,9 +47,8 @@ const checkEscapes = (block: string): void => {
   if (NOT_PLAIN_ASCII_ESCAPE.test(block)) decodeURIComponent(block);
 };
 
-const classify = (head: string, body: string | undefined): Frame => {
-  const outer = lookupIn(head);
-  switch (outer('Content-Type') ?? '') {
+const classify = (outer: HeaderLookup, contentType: string, body: string | undefined): Frame => {
+  switch (contentType) {
     case 'command/reply':
       return { _tag: 'CommandReply', replyText: outer('Reply-Text') ?? '', header: outer };
     case 'api/response':
@@ -66,7 +65,7 @@ const classify = (head: string, body: string | undefined): Frame => {
     case 'text/disconnect-notice':
       return { _tag: 'DisconnectNotice', disposition: outer('Content-Disposition'), header: outer };
     default:
-      return { _tag: 'Unknown', contentType: outer('Content-Type') ?? '' };
+      return { _tag: 'Unknown', contentType };
   }
 };
 
@@ -120,9 +119,9 @@ export const createFrameReader = (options: FrameReaderOptions = {}): FrameReader
           const bodyStart = headEnd + 2;
           const bodyEnd = bodyStart + (length > 0 ? length : 0);
           if (pending.length < bodyEnd) break;
-          const skipped =
-            events !== undefined && outer('Content-Type') === 'text/event-plain' && !wanted(events, pending, bodyStart, bodyEnd);
-          if (!skipped) frames.push(classify(head, length > 0 ? pending.toString('utf8', bodyStart, bodyEnd) : undefined));
+          const contentType = outer('Content-Type') ?? '';
+          const skipped = events !== undefined && contentType === 'text/event-plain' && !wanted(events, pending, bodyStart, bodyEnd);
+          if (!skipped) frames.push(classify(outer, contentType, length > 0 ? pending.toString('utf8', bodyStart, bodyEnd) : undefined));
           at = bodyEnd;
         }
       } catch (cause) {

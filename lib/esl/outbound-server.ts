@@ -18,7 +18,8 @@ export interface OutboundServer {
 export const listenOutbound = (
   listen: { readonly host: string; readonly port: number },
   onSession: (session: EslSession) => void,
-  frames: FrameReaderOptions = {},
+  frames: FrameReaderOptions,
+  onError: (error: Error) => void,
 ): Promise<OutboundServer> => {
   const sessions = new Set<EslSession>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
@@ -31,6 +32,9 @@ export const listenOutbound = (
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => {
       server.off('error', reject);
+      // Once listening, an error here is a failed accept (EMFILE under load): worth a log line, and
+      // unheard it would be thrown and take every call down with the process.
+      server.on('error', onError);
       resolve({
         address: () => server.address() as AddressInfo,
         sessionCount: () => sessions.size,

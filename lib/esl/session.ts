@@ -17,7 +17,8 @@ export type CloseReason =
   | MalformedFrame
   | { readonly _tag: 'LocalClose' }
   /** A frame listener threw: a defect of ours, which must cost this call and not the process. */
-  | { readonly _tag: 'ListenerFailed'; readonly message: string };
+  | { readonly _tag: 'ListenerFailed'; readonly message: string }
+  | { readonly _tag: 'ReplyTimeout'; readonly ms: number };
 
 export interface EslSession {
   /**
@@ -85,24 +86,9 @@ export const createSession = (socket: Socket, options: FrameReaderOptions = {}):
   socket.on('error', (error: NodeJS.ErrnoException) => finish({ _tag: 'SocketError', code: error.code ?? error.message }));
   socket.on('close', () => finish({ _tag: 'PeerClosed' }));
 
-  const awaitReply = (timeoutMs: number | undefined): Promise<E.Either<EslFailure, ReplyFrame>> =>
+  const awaitReply = (): Promise<E.Either<EslFailure, ReplyFrame>> =>
     new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const entry: Pending = {
-        settle: (result) => {
-          if (timer) clearTimeout(timer);
-          resolve(result);
-        },
-      };
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          // A reply that is late is lost for good: the FIFO would be off by one from here on, so the
-          // conversation cannot be trusted any more.
-          entry.settle(E.left({ _tag: 'ReplyTimeout', ms: timeoutMs }));
-          socket.destroy();
-        }, timeoutMs);
-      }
-      pending.push(entry);
+      pending.push({ settle: resolve });
     });
 
   const send =
@@ -111,9 +97,24 @@ export const createSession = (socket: Socket, options: FrameReaderOptions = {}):
       if (closeReason) return E.left(closeReason._tag === 'MalformedFrame' ? closeReason : SOCKET_CLOSED);
       const wire = serializeAll(commands);
       if (E.isLeft(wire)) return wire;
-      const replies = commands.map(() => awaitReply(timeoutMs));
+      const replies = Promise.all(commands.map(awaitReply));
       socket.write(wire.right);
-      const settled = await Promise.all(replies);
+      let timer: NodeJS.Timeout | undefined;
+      const late =
+        timeoutMs === undefined
+          ? undefined
+          : new Promise<'late'>((resolve) => {
+              timer = setTimeout(() => resolve('late'), timeoutMs);
+            });
+      const settled = await (late === undefined ? replies : Promise.race([replies, late]));
+      clearTimeout(timer);
+      if (settled === 'late') {
+        // Replies come in command order, so one late reply puts the FIFO off by one for good: the
+        // conversation cannot be trusted any more. Closing settles what is still pending.
+        finish({ _tag: 'ReplyTimeout', ms: timeoutMs ?? 0 });
+        socket.destroy();
+        return E.left({ _tag: 'ReplyTimeout', ms: timeoutMs ?? 0 });
+      }
       const failed = settled.find(E.isLeft);
       return failed ?? E.right(settled.map((r) => (r as E.Right<ReplyFrame>).right));
     };

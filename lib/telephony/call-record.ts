@@ -1,3 +1,4 @@
+import type { CloseReason } from '../esl/session.ts';
 import type { SocketMode } from './channel-data.ts';
 
 /**
@@ -20,6 +21,8 @@ export interface CallRecord {
   failureDetail?: string;
   fallback?: string;
   fallbackBridge?: string;
+  /** Why the event socket closed, when it was not an ordinary close by either side. */
+  socketClose?: CloseReason;
   /** How the router let go: bridged, fallback-dialplan, fallback-bridged, caller-gone, socket-lost. */
   result?: string;
   ms?: number;

@@ -77,6 +77,10 @@ export const handleCall = (deps: CallDeps): ((session: EslSession) => HandledCal
     const decided = new Promise<void>((resolve) => (markDecided = resolve));
     const conversation: Conversation = { deps, used, session, watch: watchChannel(session), record: {}, markDecided, handedBack: false };
     const { record, watch } = conversation;
+    void session.closed.then((reason) => {
+      // A peer's close, or ours, is the normal end; anything else is what the call's line must tell.
+      if (reason._tag !== 'PeerClosed' && reason._tag !== 'LocalClose') record.socketClose = reason;
+    });
     const done = converse(conversation)
       .catch((error: unknown) => {
         // A defect of ours, not the caller's fault: hand the call back to the dialplan and keep serving.

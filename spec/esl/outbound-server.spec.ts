@@ -14,9 +14,11 @@ describe('esl/outbound-server', () => {
   let port: number;
   const sessions: EslSession[] = [];
   const peers: Socket[] = [];
+  const errors: Error[] = [];
   beforeEach(async () => {
     sessions.length = 0;
-    server = await listenOutbound({ host: '127.0.0.1', port: 0 }, (s) => sessions.push(s));
+    errors.length = 0;
+    server = await listenOutbound({ host: '127.0.0.1', port: 0 }, (s) => sessions.push(s), {}, (e) => errors.push(e));
     port = server.address().port;
   });
   afterEach(() => {
@@ -46,6 +48,7 @@ describe('esl/outbound-server', () => {
     expect(E.isRight(await reply)).to.equal(true);
     next.destroy();
     await until(() => server.sessionCount() === 0);
+    expect(errors).to.deep.equal([]);
   });
 
   it('stops accepting on request while open sessions carry on', async () => {
