@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { SocketMode } from '../emulator/index.ts';
 import { DESTINATIONS } from './destinations.ts';
 import { startHarness, type Harness } from './harness.ts';
+import type { Capability, Pbx } from './pbx.ts';
 
 /**
  * The router end to end: a PBX dials it (the emulator, or a real FreeSWITCH), a real HTTP CRM on
@@ -24,6 +25,14 @@ const SCHEMES = [
 ];
 
 const json = (destination: string) => ({ body: JSON.stringify({ number_01: destination }), contentType: 'application/json' });
+
+/** Skips the spec, saying why, when the PBX cannot do what it needs. */
+const requires = (test: Mocha.Context, pbx: Pbx, capability: Capability): void => {
+  const can = pbx.can(capability);
+  if (can === true) return;
+  console.log(`      skipped on ${pbx.description}: ${can}`);
+  test.skip();
+};
 
 const liveTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
@@ -50,7 +59,7 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     });
 
     it('sends exactly the commands of a routed call, the bridge with its Event-UUID', async function () {
-      if (h.pbx.can('router-commands') !== true) this.skip();
+      requires(this, h.pbx, 'router-commands');
       h.crm.respond(json(DESTINATIONS.login));
       const call = await h.pbx.placeCall(mode);
       const bridgeUuid = call.commands.find((c) => c.headers['execute-app-name'] === 'bridge')?.headers['Event-UUID'] ?? '';
@@ -154,8 +163,7 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     });
 
     it('aborts the CRM request when the caller hangs up while it thinks, and sends nothing more', async function () {
-      const can = h.pbx.can('caller-hangup-at');
-      if (can !== true) this.skip();
+      requires(this, h.pbx, 'caller-hangup-at');
       h.crm.respond({ neverAnswer: true });
       const placed = h.pbx.placeCall(mode, { callerHangupAtMs: 150 });
       const request = await h.crm.nextRequest();
@@ -169,10 +177,11 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect(h.logs.filter((l) => l.level >= 50)).to.deep.equal([]);
     });
 
-    it('lets go of a call whose caller hangs up before FreeSWITCH starts the bridge', async function () {
-      // Async mode only: the park loop's delay holds the bridge queued while the caller hangs up, so
-      // FreeSWITCH drops it unrun and no completion ever comes.
-      if (mode !== 'async' || h.pbx.can('caller-hangup-at') !== true || h.pbx.can('router-commands') !== true) this.skip();
+    // Async mode only: the park loop's delay holds the bridge queued while the caller hangs up, so
+    // FreeSWITCH drops it unrun and no completion ever comes.
+    if (mode === 'async') it('lets go of a call whose caller hangs up before FreeSWITCH starts the bridge', async function () {
+      requires(this, h.pbx, 'caller-hangup-at');
+      requires(this, h.pbx, 'router-commands');
       h.crm.respond({ ...json(DESTINATIONS.login), delayMs: 20 });
       const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'patient' }, parkDelayMs: 300, callerHangupAtMs: 150 });
       expect(bridgeCommands(call.commands)).to.have.length(1);
@@ -183,7 +192,7 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     });
 
     it('keeps serving after a call whose socket is reset mid-call', async function () {
-      if (h.pbx.can('socket-reset') !== true) this.skip();
+      requires(this, h.pbx, 'socket-reset');
       h.crm.respond({ ...json(DESTINATIONS.login), delayMs: 200 });
       const reset = await h.pbx.placeCall(mode, { resetAtMs: 50, resetMidFrame: true });
       expect(reset.closedBy).to.equal('reset');
@@ -193,14 +202,14 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     });
 
     it('reads frames that arrive in small random chunks', async function () {
-      if (h.pbx.can('chunked-frames') !== true) this.skip();
+      requires(this, h.pbx, 'chunked-frames');
       h.crm.respond(json(DESTINATIONS.login));
       const call = await h.pbx.placeCall(mode, { chunked: { maxChunk: 7 } });
       expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
     });
 
     it('routes 200 calls at once, none lost', async function () {
-      if (h.pbx.can('many-calls') !== true) this.skip();
+      requires(this, h.pbx, 'many-calls');
       h.crm.respond((request) => ({ ...json(DESTINATIONS.login), delayMs: 20 + (request.body.length % 30) }));
       h.crm.dropIdleConnections();
       const timersBefore = liveTimers();
