@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
+import { delay } from '../delay.ts';
 import { serializeAll, type EslCommand, type UnsafeCommand } from './command.ts';
 import type { Frame, ReplyFrame } from './frame.ts';
 import { createFrameReader, type FrameReaderOptions, type MalformedFrame } from './frame-reader.ts';
@@ -86,6 +87,9 @@ export const createSession = (socket: Socket, options: FrameReaderOptions = {}):
   socket.on('error', (error: NodeJS.ErrnoException) => finish({ _tag: 'SocketError', code: error.code ?? error.message }));
   socket.on('close', () => finish({ _tag: 'PeerClosed' }));
 
+  const collect = (settled: ReadonlyArray<E.Either<EslFailure, ReplyFrame>>): E.Either<EslFailure, readonly ReplyFrame[]> =>
+    settled.find(E.isLeft) ?? E.right(settled.map((r) => (r as E.Right<ReplyFrame>).right));
+
   const awaitReply = (): Promise<E.Either<EslFailure, ReplyFrame>> =>
     new Promise((resolve) => {
       pending.push({ settle: resolve });
@@ -99,27 +103,20 @@ export const createSession = (socket: Socket, options: FrameReaderOptions = {}):
       if (E.isLeft(wire)) return wire;
       const replies = Promise.all(commands.map(awaitReply));
       socket.write(wire.right);
-      let timer: NodeJS.Timeout | undefined;
-      const late =
-        timeoutMs === undefined
-          ? undefined
-          : new Promise<'late'>((resolve) => {
-              timer = setTimeout(() => resolve('late'), timeoutMs);
-            });
-      const settled = await (late === undefined ? replies : Promise.race([replies, late]));
-      clearTimeout(timer);
-      if (settled === 'late') {
-        // Replies come in command order, so one late reply puts the FIFO off by one for good: the
-        // conversation cannot be trusted any more. Closing settles what is still pending.
-        finish({ _tag: 'ReplyTimeout', ms: timeoutMs ?? 0 });
-        socket.destroy();
-        return E.left({ _tag: 'ReplyTimeout', ms: timeoutMs ?? 0 });
-      }
-      const failed = settled.find(E.isLeft);
-      return failed ?? E.right(settled.map((r) => (r as E.Right<ReplyFrame>).right));
+      if (timeoutMs === undefined) return collect(await replies);
+      const late = delay(timeoutMs, 'late' as const);
+      const settled = await Promise.race([replies, late.promise]);
+      late.cancel();
+      if (settled !== 'late') return collect(settled);
+      // Replies come in command order, so one late reply puts the FIFO off by one for good: the
+      // conversation cannot be trusted any more. Closing settles what is still pending.
+      finish({ _tag: 'ReplyTimeout', ms: timeoutMs });
+      socket.destroy();
+      return E.left({ _tag: 'ReplyTimeout', ms: timeoutMs });
     };
 
   return {
+
     send,
     onFrame: (listener) => {
       if (!closeReason) listeners.add(listener);

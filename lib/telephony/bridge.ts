@@ -1,8 +1,11 @@
+import { delay } from '../delay.ts';
 import { execute } from '../esl/command.ts';
 import type { EslSession } from '../esl/session.ts';
 import { bridgeOutcome, type BridgeOutcome } from './bridge-outcome.ts';
 import type { ChannelWatch } from './channel-watch.ts';
 import type { SocketMode } from './channel-data.ts';
+
+const NEVER = new Promise<never>(() => undefined);
 
 export type BridgeResult = BridgeOutcome | { readonly _tag: 'Lost'; readonly reason: string };
 
@@ -37,28 +40,21 @@ export const bridge = async (
 ): Promise<BridgeResult> => {
   const completion = watch.completion(request.eventUuid);
   const sent = session.send([execute('bridge', bridgeArgument(request), request.eventUuid)], mode === 'async' ? limits.replyMs : undefined)();
-  let timer: NodeJS.Timeout | undefined;
-  let graceTimer: NodeJS.Timeout | undefined;
   let over = false;
+  let grace: ReturnType<typeof delay<'abandoned'>> | undefined;
   // A bridge that FreeSWITCH had not started when the caller hung up is answered +OK and never runs:
   // no completion will come. One that was running completes within moments of the hang-up.
-  const abandoned = watch.hangup.then(
-    () =>
-      new Promise<'abandoned'>((resolve) => {
-        if (!over) graceTimer = setTimeout(() => resolve('abandoned'), limits.replyMs);
-      }),
-  );
-  const stalled =
-    mode === 'async'
-      ? new Promise<'stalled'>((resolve) => {
-          timer = setTimeout(() => resolve('stalled'), request.callTimeoutS * 1000 + limits.ringSlackMs);
-          void watch.bridged.then(() => clearTimeout(timer));
-        })
-      : new Promise<never>(() => undefined);
-  const first = await Promise.race([completion, stalled, abandoned]);
+  const abandoned = watch.hangup.then(() => {
+    if (over) return NEVER;
+    grace = delay(limits.replyMs, 'abandoned' as const);
+    return grace.promise;
+  });
+  const stalled = mode === 'async' ? delay(request.callTimeoutS * 1000 + limits.ringSlackMs, 'stalled' as const) : undefined;
+  if (stalled) void watch.bridged.then(stalled.cancel);
+  const first = await Promise.race([completion, stalled?.promise ?? NEVER, abandoned]);
   over = true;
-  clearTimeout(timer);
-  clearTimeout(graceTimer);
+  stalled?.cancel();
+  grace?.cancel();
   if (first === 'stalled') return { _tag: 'Lost', reason: 'no bridge completion within the ringing bound' };
   if (first === 'abandoned') return { _tag: 'CallerGone', disposition: 'NO_COMPLETION' };
   if (first === undefined) {

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Config, Scheme } from '../config/codecs.ts';
 import { usedVariables } from '../config/used-variables.ts';
+import { delay } from '../delay.ts';
 import { execute, plain } from '../esl/command.ts';
 import type { EslSession } from '../esl/session.ts';
 import type { Logger } from '../log.ts';
@@ -49,12 +50,6 @@ export interface HandledCall {
  * bridge fails (so the fallback can run), `hangup_after_bridge` ends the caller's leg with the callee's.
  */
 const CALLER_CHANNEL_VARIABLES = 'hangup_after_bridge=true continue_on_fail=true';
-
-const sleep = (ms: number): { promise: Promise<'timeout'>; cancel: () => void } => {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
-  return { promise, cancel: () => clearTimeout(timer) };
-};
 
 /** One call's conversation: what every step needs, passed once. */
 interface Conversation {
@@ -210,7 +205,7 @@ async function bridgeTo(conversation: Conversation, mode: SocketMode, scheme: Sc
   if (outcome._tag === 'Answered' && !watch.isHungUp()) {
     // hangup_after_bridge was set with the call's set-up; should the caller's leg still be up once the
     // callee has gone, it is ours to end.
-    const grace = sleep(deps.limits.hangupGraceMs);
+    const grace = delay(deps.limits.hangupGraceMs, 'timeout' as const);
     const first = await Promise.race([watch.hangup, grace.promise]);
     grace.cancel();
     if (first === 'timeout') await session.send([execute('hangup', 'NORMAL_CLEARING')], deps.limits.replyMs)();
@@ -245,7 +240,7 @@ async function fallBack(conversation: Conversation, mode: SocketMode, scheme: Sc
 async function letGo(conversation: Conversation): Promise<void> {
   const { deps, session, watch } = conversation;
   const bound = (promise: Promise<unknown>): Promise<'ok' | 'timeout'> => {
-    const grace = sleep(deps.limits.exitGraceMs);
+    const grace = delay(deps.limits.exitGraceMs, 'timeout' as const);
     return Promise.race([promise.then(() => 'ok' as const), grace.promise]).finally(grace.cancel);
   };
   if (!conversation.handedBack && !session.isClosed()) {
