@@ -26,8 +26,10 @@ const lookupIn =
     else if (block.startsWith(`${name}: `)) from = name.length + 2;
     else return undefined;
     const end = block.indexOf('\n', from);
-    const raw = end < 0 ? block.slice(from) : block.slice(from, end);
-    return raw.includes('%') ? decodeURIComponent(raw) : raw;
+    // Decoded even without a `%`: V8 makes a slice of 13+ characters a view into its parent, so a
+    // value kept for the call's life (its uuid) would keep the whole ~6 KB block alive; decoding
+    // always yields a string of its own.
+    return decodeURIComponent(end < 0 ? block.slice(from) : block.slice(from, end));
   };
 
 /**
