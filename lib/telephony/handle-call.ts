@@ -141,18 +141,18 @@ async function converse(conversation: Conversation): Promise<void> {
   void watch.hangup.then(() => {
     if (asking) abort.abort();
   });
-  const setup = session.send(
-    [plain('myevents'), plain('linger'), execute('multiset', CALLER_CHANNEL_VARIABLES), execute('ring_ready')],
-    deps.limits.replyMs,
-  )();
+  // Reduced to what is read of it, so that the four reply frames are not held while the CRM thinks.
+  const setup = session
+    .send([plain('myevents'), plain('linger'), execute('multiset', CALLER_CHANNEL_VARIABLES), execute('ring_ready')], deps.limits.replyMs)()
+    .then((result) => (E.isLeft(result) ? result.left._tag : undefined));
   const routed = deps.route(scheme, call, abort.signal)().finally(() => {
     asking = false;
   });
-  const setupResult = await setup;
-  if (E.isLeft(setupResult)) {
+  const setupFailure = await setup;
+  if (setupFailure !== undefined) {
     abort.abort();
     await routed;
-    record.failure = setupResult.left._tag;
+    record.failure = setupFailure;
     record.result = 'socket-lost';
     return;
   }
