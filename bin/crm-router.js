@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// The sources are TypeScript run through tsx's loader, so an installed crm-router needs no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../lib/main.ts');
+// Runs the compiled router: `npm install` builds dist/ (the `prepare` script), `npm start` rebuilds it.
+// Compiled rather than loaded through a TypeScript loader at run time: no transpiler in production,
+// and tsx's keepNames would give every per-call closure an extra property (4 KiB per waiting call).
+try {
+  await import('../dist/main.js');
+} catch (error) {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('/dist/main.js')) {
+    process.stderr.write('crm-router: not built yet; run `npm run build` (npm install does it) and try again\n');
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,15 +1,16 @@
 /**
  * The three processes of a measurement — CRM, load generator, router (crm-router or the baseline) —
- * started and spoken to. crm-router is started the way an operator starts it, `node --import tsx
- * lib/main.ts <config.json>`, with a generated config at log level `info` (one line per call, written
- * to a file as a service manager would collect it), plus the memory probe and --expose-gc.
+ * started and spoken to. crm-router is started the way an operator starts it, `node bin/crm-router.js
+ * <config.json>` on its freshly built dist/, with a generated config at log level `info` (one line per
+ * call, written to a file as a service manager would collect it), plus the memory probe and --expose-gc.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { SocketMode } from '../../spec/emulator/index.ts';
 import type { CrmReply, CrmRequest, LoadPlan, LoadReply, LoadRequest, LoadResult, ProbeReply, ProbeRequest } from './messages.ts';
-import { benchFile, spawnChild, waitForText, type IpcChild, type Placement } from './procs.ts';
+import { buildRouter, transpile } from './compile.ts';
+import { benchFile, REPO, spawnChild, waitForText, type IpcChild, type Placement } from './procs.ts';
 
 const START_MS = 20_000;
 
@@ -134,7 +135,6 @@ export function routerConfig(port: number, crmUrl: string): object {
   };
 }
 
-const MEMORY_FLAGS = ['--expose-gc', '--import', 'tsx', '--import', benchFile('router-probe.ts')];
 
 /** Linux counts a process's CPU time in clock ticks of 1/100 s (USER_HZ, the same on every architecture). */
 const MS_PER_TICK = 10;
@@ -152,23 +152,34 @@ const processCpuMs = (pid: number): number => {
 export interface RouterOptions {
   /** Run the router under `--cpu-prof`, its profile written under `<profileDir>/<kind>/` when it stops. */
   readonly profileDir?: string | undefined;
-  /** The checkout whose lib/main.ts is crm-router (default: this one). */
+  /** The checkout whose built bin/crm-router.js is crm-router (default: this one). */
   readonly routerDir?: string | undefined;
+}
+
+/**
+ * Starts a router from what `prepareRouters` built into `dir`. Either runs as plain JavaScript with the
+ * memory probe preloaded and --expose-gc, so that the probe's full GC leaves live objects only.
+ */
+/** Builds crm-router (in `routerDir`, default this checkout) and writes the baseline and the probe into `dir`. */
+export function prepareRouters(dir: string, routerDir: string | undefined): void {
+  buildRouter(routerDir ?? REPO);
+  transpile('baseline-router', dir);
+  transpile('router-probe', dir);
 }
 
 export async function startRouter(kind: RouterKind, place: Placement, crmUrl: string, dir: string, options: RouterOptions = {}): Promise<Router> {
   const port = await freePort();
-  const flags = [...profiling(options.profileDir, kind), ...MEMORY_FLAGS];
-  const main = options.routerDir === undefined ? 'lib/main.ts' : join(options.routerDir, 'lib/main.ts');
+  const flags = [...profiling(options.profileDir, kind), '--expose-gc', '--import', join(dir, 'router-probe.mjs')];
   let child: IpcChild<ProbeRequest, ProbeReply>;
   if (kind === 'crm-router') {
     const config = join(dir, 'crm-router.json');
     const log = join(dir, 'crm-router.log');
+    const bin = join(options.routerDir ?? REPO, 'bin', 'crm-router.js');
     writeFileSync(config, JSON.stringify(routerConfig(port, crmUrl), null, 2));
-    child = spawnChild({ place, role: 'router', name: 'crm-router', nodeArgs: [...flags, main, config], stdoutFile: log });
+    child = spawnChild({ place, role: 'router', name: 'crm-router', nodeArgs: [...flags, bin, config], stdoutFile: log });
     await waitForText(log, 'listening for FreeSWITCH', START_MS, child);
   } else {
-    child = spawnChild({ place, role: 'router', name: 'baseline', nodeArgs: [...flags, benchFile('baseline-router.ts'), String(port), crmUrl] });
+    child = spawnChild({ place, role: 'router', name: 'baseline', nodeArgs: [...flags, join(dir, 'baseline-router.mjs'), String(port), crmUrl] });
     await child.waitFor((m): m is Extract<ProbeReply, { type: 'listening' }> => m.type === 'listening', START_MS, 'listening');
   }
   return {

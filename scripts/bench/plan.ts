@@ -46,7 +46,7 @@ export interface Plan {
   };
   /** Where the router's --cpu-prof profiles go, when asked for. */
   readonly profileDir: string | undefined;
-  /** Another checkout whose lib/main.ts is run as crm-router (to measure a proposed patch). */
+  /** Another checkout, built and run as crm-router (to measure a proposed patch). */
   readonly routerDir: string | undefined;
 }
 

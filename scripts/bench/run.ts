@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startCrm, startLoadGenerator, startRouter, type Crm, type LoadGenerator, type RouterKind } from './actors.ts';
+import { prepareRouters, startCrm, startLoadGenerator, startRouter, type Crm, type LoadGenerator, type RouterKind } from './actors.ts';
 import { measureRun, type Stage } from './measure.ts';
 import { memory, throughputAndLatency } from './phases.ts';
 import { parsePlan, type Plan } from './plan.ts';
@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   if (plan.routerDir !== undefined) notes.push(`crm-router run from ${plan.routerDir}`);
   log(`crm-router ${version} benchmark (${plan.name}); ${place.note}`);
   const dir = mkdtempSync(join(tmpdir(), 'crm-router-bench-'));
+  prepareRouters(dir, plan.routerDir);
   const crm = await startCrm(place, plan.profileDir);
   const load = await startLoadGenerator(place, plan.profileDir);
   const results: BenchResults = {
