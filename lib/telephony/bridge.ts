@@ -5,8 +5,6 @@ import { bridgeOutcome, type BridgeOutcome } from './bridge-outcome.ts';
 import type { ChannelWatch } from './channel-watch.ts';
 import type { SocketMode } from './channel-data.ts';
 
-const NEVER = new Promise<never>(() => undefined);
-
 export type BridgeResult = BridgeOutcome | { readonly _tag: 'Lost'; readonly reason: string };
 
 export interface BridgeRequest {
@@ -44,14 +42,18 @@ export const bridge = async (
   let grace: ReturnType<typeof delay<'abandoned'>> | undefined;
   // A bridge that FreeSWITCH had not started when the caller hung up is answered +OK and never runs:
   // no completion will come. One that was running completes within moments of the hang-up.
-  const abandoned = watch.hangup.then(() => {
-    if (over) return NEVER;
-    grace = delay(limits.replyMs, 'abandoned' as const);
-    return grace.promise;
+  // Every promise raced here is this call's own: a race adds a reaction to each of its promises, and a
+  // promise shared by all calls that never settles would keep every finished call's state for good.
+  const abandoned = new Promise<'abandoned'>((resolve) => {
+    void watch.hangup.then(() => {
+      if (over) return;
+      grace = delay(limits.replyMs, 'abandoned' as const);
+      void grace.promise.then(resolve);
+    });
   });
   const stalled = mode === 'async' ? delay(request.callTimeoutS * 1000 + limits.ringSlackMs, 'stalled' as const) : undefined;
   if (stalled) void watch.bridged.then(stalled.cancel);
-  const first = await Promise.race([completion, stalled?.promise ?? NEVER, abandoned]);
+  const first = await Promise.race(stalled ? [completion, stalled.promise, abandoned] : [completion, abandoned]);
   over = true;
   stalled?.cancel();
   grace?.cancel();

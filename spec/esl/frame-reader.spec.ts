@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import * as E from 'fp-ts/lib/Either.js';
 import { createFrameReader } from '../../lib/esl/frame-reader.ts';
 import { FIXTURE_DIR, loadCapture } from '../emulator/capture.ts';
+import { liveHeap } from '../support/gc.ts';
 import { framesOf } from '../telephony/capture-frames.ts';
 
 /** The capture tool's own summary of what FreeSWITCH sent: `# +T (clock) <content-type> ...`. */
@@ -108,19 +107,12 @@ describe('esl/frame-reader, header lookups stay inside their own frame', () => {
   });
 });
 
-/** V8's gc, reached without a command-line flag: the flag set at run time, the function from a new context. */
-const collectGarbage = (): void => {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-};
-
 describe('esl/frame-reader, what a looked-up value keeps alive', () => {
   it('a value kept after its frame is gone does not keep the frame text alive', () => {
     // A call keeps its uuid for its whole life; the CHANNEL_DATA block it came from is ~6 KB.
     const padding = `Variable-Padding: ${'x'.repeat(60_000)}`;
     const frames = 100;
-    collectGarbage();
-    const before = process.memoryUsage().heapUsed;
+    const before = liveHeap();
     const kept: Array<string | undefined> = [];
     for (let i = 0; i < frames; i++) {
       const head = `Content-Type: command/reply\nReply-Text: +OK\nUnique-ID: ${String(i).padStart(36, '0')}\n${padding}\n\n`;
@@ -129,8 +121,7 @@ describe('esl/frame-reader, what a looked-up value keeps alive', () => {
       const reply = pushed.right[0];
       kept.push(reply?._tag === 'CommandReply' ? reply.header('Unique-ID') : undefined);
     }
-    collectGarbage();
-    const grown = process.memoryUsage().heapUsed - before;
+    const grown = liveHeap() - before;
     expect(kept[frames - 1]).to.equal(String(frames - 1).padStart(36, '0'));
     // Pinned, the blocks would be 100 × 60 KB = 6 MB; the uuids themselves are a few KB.
     expect(grown).to.be.below(1_000_000);
