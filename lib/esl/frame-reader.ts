@@ -32,21 +32,30 @@ const lookupIn =
     return decodeURIComponent(end < 0 ? block.slice(from) : block.slice(from, end));
   };
 
+const isHexDigit = (code: number): boolean => (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+
 /**
- * An escape of a byte 0x00-0x7F always decodes; anything else after a `%` (a broken escape, or a byte of
- * a multi-byte UTF-8 sequence, which may be invalid) needs the real decoder to tell.
+ * An escape of a byte 0x00-0x7F (`%` then 0-7 then a hex digit) always decodes; anything else after a
+ * `%` (a broken escape, or a byte of a multi-byte UTF-8 sequence, which may be invalid) needs the real
+ * decoder to tell.
  */
-const NOT_PLAIN_ASCII_ESCAPE = /%(?![0-7][0-9A-Fa-f])/;
+const onlyAsciiEscapes = (block: string): boolean => {
+  for (let at = block.indexOf('%'); at >= 0; at = block.indexOf('%', at + 3)) {
+    const high = block.charCodeAt(at + 1);
+    if (!(high >= 0x30 && high <= 0x37 && isHexDigit(block.charCodeAt(at + 2)))) return false;
+  }
+  return true;
+};
 
 /**
  * FreeSWITCH url-encodes header values. A block that does not decode (a broken %-escape, invalid
  * UTF-8) makes the stream unusable: it is refused here, whole, so that a later lookup never throws
  * inside a socket listener. Escapes cannot span lines, so checking the block is checking every value.
- * Most blocks hold only ASCII escapes (`%3A`, `%20`): one native scan proves them valid without
- * decoding, and allocating, a copy of the block.
+ * Most blocks hold only ASCII escapes (`%3A`, `%20`): hopping from `%` to `%` (a native search) proves
+ * them valid without decoding, and allocating, a copy of the block.
  */
 const checkEscapes = (block: string): void => {
-  if (NOT_PLAIN_ASCII_ESCAPE.test(block)) decodeURIComponent(block);
+  if (!onlyAsciiEscapes(block)) decodeURIComponent(block);
 };
 
 const classify = (outer: HeaderLookup, contentType: string, body: string | undefined): Frame => {

@@ -76,6 +76,20 @@ describe('esl/frame-reader, frame by frame', () => {
     expect(E.isLeft(bad) && bad.left._tag).to.equal('MalformedFrame');
     expect(E.isLeft(reader.push(event('Event-Name: CUSTOM\n\n')))).to.equal(true);
   });
+
+  it('tells a valid escape from a broken one wherever it stands: UTF-8, a truncated escape, a lone % at the end', () => {
+    const read = (value: string) => {
+      const frames = createFrameReader().push(event(`Event-Name: CUSTOM\nCaller-Name: ${value}\n\n`));
+      return E.isLeft(frames) ? frames.left._tag : frames.right[0]?._tag === 'Event' ? frames.right[0].header('Caller-Name') : undefined;
+    };
+    expect(read('Zo%C3%AB%20%7E')).to.equal('Zoë ~');
+    expect(read('%7e%7E%41')).to.equal('~~A');
+    expect(read('%C3%28')).to.equal('MalformedFrame');
+    expect(read('%80')).to.equal('MalformedFrame');
+    expect(read('100%4')).to.equal('MalformedFrame');
+    expect(read('%%41')).to.equal('MalformedFrame');
+    expect(read('100%')).to.equal('MalformedFrame');
+  });
 });
 
 describe('esl/frame-reader, header lookups stay inside their own frame', () => {
