@@ -4,7 +4,7 @@
  *  - latency: router-added latency at fixed rates;
  *  - memory: calls held waiting on a slow CRM, the router's memory sampled at each level.
  */
-import type { Memory } from './actors.ts';
+import type { Memory, Router } from './actors.ts';
 import { measureRun, type RunStats, type Stage } from './measure.ts';
 import type { Plan } from './plan.ts';
 import { spread, type Spread } from './stats.ts';
@@ -174,8 +174,10 @@ export interface MemoryLevel {
 export interface MemoryRun {
   readonly idle: Memory;
   readonly levels: readonly MemoryLevel[];
-  /** After every waiting call has ended and the router has had a moment. */
+  /** After every waiting call has ended, once the RSS has settled (see `settled`). */
   readonly after: Memory;
+  /** How long after the calls ended `after` was sampled. */
+  readonly afterMs: number;
   readonly lost: number;
 }
 
@@ -196,6 +198,8 @@ export interface MemoryFigures {
   /** RSS and heap after the calls ended, minus idle. */
   readonly afterRssDelta: Spread;
   readonly afterHeapDelta: Spread;
+  /** How long after the calls ended the "after" sample was taken (`settleMs`: it had not settled). */
+  readonly afterMs: Spread;
   readonly lost: number;
   readonly runs: readonly MemoryRun[];
 }
@@ -207,6 +211,26 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
     await sleep(20);
   }
   return false;
+}
+
+const SETTLE_STEP_MS = 500;
+
+/**
+ * The router's memory once the calls have ended: V8 gives freed pages back to the system a few seconds
+ * after a burst (its memory reducer and unmapper run on timers), so it is sampled every half second until
+ * the RSS is back within a tenth of the peak's growth over idle — the target's own bound — or `settleMs`
+ * has passed. A full GC comes first every time (the probe runs one).
+ */
+async function settled(router: Router, idle: Memory, levels: readonly MemoryLevel[], settleMs: number): Promise<{ memory: Memory; ms: number }> {
+  const peak = Math.max(idle.rss, ...levels.map((l) => l.rss));
+  const bound = idle.rss + 0.1 * (peak - idle.rss);
+  const start = performance.now();
+  for (;;) {
+    await sleep(SETTLE_STEP_MS);
+    const memory = await router.memory();
+    const ms = Math.round(performance.now() - start);
+    if (memory.rss <= bound || ms >= settleMs) return { memory, ms };
+  }
 }
 
 /**
@@ -244,12 +268,10 @@ async function memoryRun(stage: Stage, plan: Plan['memory'], levels: readonly nu
   const results = await Promise.all(running);
   await crm.setDelay(0);
   await crm.collect();
-  // Let the calls' sockets close and their timers expire before the "after" sample.
-  await sleep(1000);
-  const after = await router.memory();
+  const after = await settled(router, idle, samples, plan.settleMs);
   const lost = results.reduce((n, r) => n + r.calls.filter((c) => c.status !== 'bridged').length, 0);
-  log(`    idle rss ${mb(idle.rss)} heap ${mb(idle.heapUsed)}; after rss ${mb(after.rss)} heap ${mb(after.heapUsed)}${lost > 0 ? `; LOST ${lost}` : ''}`);
-  return { idle, levels: samples, after, lost };
+  log(`    idle rss ${mb(idle.rss)} heap ${mb(idle.heapUsed)}; ${after.ms} ms after: rss ${mb(after.memory.rss)} heap ${mb(after.memory.heapUsed)}${lost > 0 ? `; LOST ${lost}` : ''}`);
+  return { idle, levels: samples, after: after.memory, afterMs: after.ms, lost };
 }
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -279,6 +301,7 @@ export async function memory(stage: Stage, plan: Plan['memory'], levels: readonl
     })),
     afterRssDelta: per((r) => r.after.rss - r.idle.rss),
     afterHeapDelta: per((r) => r.after.heapUsed - r.idle.heapUsed),
+    afterMs: per((r) => r.afterMs),
     lost: all.reduce((n, r) => n + r.lost, 0),
     runs: all,
   };

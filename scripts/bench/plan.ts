@@ -43,6 +43,8 @@ export interface Plan {
      * CHANNEL_PARK event), so the full run measures it in the recommended mode only.
      */
     readonly modes: readonly SocketMode[];
+    /** The longest the "after" sample waits for the RSS to settle once the calls have ended. */
+    readonly settleMs: number;
   };
   /** Where the router's --cpu-prof profiles go, when asked for. */
   readonly profileDir: string | undefined;
@@ -59,7 +61,7 @@ const FULL: Plan = {
   budgetSeconds: 285,
   throughput: { growth: 1.5, stepSeconds: 1.5, maxRate: 16_000, bisections: 1, sustainSeconds: { sync: 20, async: 0 }, p99LimitMs: 10 },
   latency: { rates: [100, 500, 1000] },
-  memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync'] },
+  memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync'], settleMs: 8000 },
   profileDir: undefined,
   routerDir: undefined,
 };
@@ -71,7 +73,7 @@ const QUICK: Plan = {
   warmup: { rate: 200, seconds: 0.5 },
   budgetSeconds: 28,
   throughput: { ...FULL.throughput, stepSeconds: 0.5, bisections: 0, sustainSeconds: { sync: 0, async: 0 } },
-  memory: { levels: [1000], crmDelayMs: 1500, openRate: 5000, modes: ['sync'] },
+  memory: { levels: [1000], crmDelayMs: 1500, openRate: 5000, modes: ['sync'], settleMs: 2000 },
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--sustain S] [--mode sync|async] [--router crm-router|baseline]

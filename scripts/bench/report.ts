@@ -123,7 +123,7 @@ function rowsFor(router: RouterResults | undefined, baseline: RouterResults | un
       rows.push({ label: `heap per waiting call at ${level}`, unit: 'KiB', router: scaled(at(router)?.heapPerCall, KB), baseline: scaled(at(baseline)?.heapPerCall, KB), better: 'lower', digits: 1 });
     }
     rows.push({
-      label: 'RSS after the calls end − idle',
+      label: `RSS after the calls end − idle (settled, ≤ ${r.plan.memory.settleMs / 1000} s)`,
       unit: 'MiB',
       router: scaled(mem(router)?.afterRssDelta, MIB),
       baseline: scaled(mem(baseline)?.afterRssDelta, MIB),
@@ -131,6 +131,7 @@ function rowsFor(router: RouterResults | undefined, baseline: RouterResults | un
       target: { text: '≈ 0 (≤ 10% of the peak growth)', met: (m) => backToIdle(mem(router), m * MIB) },
       digits: 1,
     });
+    rows.push({ label: 'time until the RSS settled', unit: 's', router: scaled(mem(router)?.afterMs, 1000), baseline: scaled(mem(baseline)?.afterMs, 1000), better: 'lower', digits: 1 });
     rows.push({ label: 'heap after the calls end − idle', unit: 'MiB', router: scaled(mem(router)?.afterHeapDelta, MIB), baseline: scaled(mem(baseline)?.afterHeapDelta, MIB), better: 'lower', digits: 2 });
   }
   return rows;
