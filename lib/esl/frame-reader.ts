@@ -12,37 +12,40 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * A header block's values, looked up when asked for. A FreeSWITCH event carries ~160 url-encoded
- * headers and a call reads a handful of them, so nothing is split or decoded up front: a lookup finds
- * `\n<name>: ` in the block (the last one, as a parse into an object would keep) and decodes that value.
+ * headers and a call reads a handful of them, so the block stays bytes (a view into what the socket
+ * read): a lookup finds the header with a native search and makes a string of its value alone, which
+ * therefore pins nothing else. The first of a repeated header wins, as in FreeSWITCH's own ESL library
+ * (esl_event_get_header), and the search stops there: Event-Name, always first, costs no scan at all.
  * The block has been checked whole by `checkEscapes`, so decoding a value cannot throw here.
  */
 const lookupIn =
-  (block: string): HeaderLookup =>
+  (block: Buffer): HeaderLookup =>
   (name) => {
-    const needle = `\n${name}: `;
-    const at = block.lastIndexOf(needle);
     let from: number;
-    if (at >= 0) from = at + needle.length;
-    else if (block.startsWith(`${name}: `)) from = name.length + 2;
-    else return undefined;
-    const end = block.indexOf('\n', from);
-    // Decoded even without a `%`: V8 makes a slice of 13+ characters a view into its parent, so a
-    // value kept for the call's life (its uuid) would keep the whole ~6 KB block alive; decoding
-    // always yields a string of its own.
-    return decodeURIComponent(end < 0 ? block.slice(from) : block.slice(from, end));
+    if (block.toString('latin1', 0, name.length + 2) === `${name}: `) {
+      from = name.length + 2;
+    } else {
+      const needle = `\n${name}: `;
+      const at = block.indexOf(needle, 0, 'latin1');
+      if (at < 0) return undefined;
+      from = at + needle.length;
+    }
+    const eol = block.indexOf(0x0a, from);
+    const raw = block.toString('utf8', from, eol < 0 ? block.length : eol);
+    return raw.includes('%') ? decodeURIComponent(raw) : raw;
   };
 
-const isHexDigit = (code: number): boolean => (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+const isHexDigit = (byte: number): boolean => (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
 
 /**
  * An escape of a byte 0x00-0x7F (`%` then 0-7 then a hex digit) always decodes; anything else after a
  * `%` (a broken escape, or a byte of a multi-byte UTF-8 sequence, which may be invalid) needs the real
  * decoder to tell.
  */
-const onlyAsciiEscapes = (block: string): boolean => {
-  for (let at = block.indexOf('%'); at >= 0; at = block.indexOf('%', at + 3)) {
-    const high = block.charCodeAt(at + 1);
-    if (!(high >= 0x30 && high <= 0x37 && isHexDigit(block.charCodeAt(at + 2)))) return false;
+const onlyAsciiEscapes = (block: Buffer): boolean => {
+  for (let at = block.indexOf(0x25); at >= 0; at = block.indexOf(0x25, at + 3)) {
+    const high = block[at + 1] ?? 0;
+    if (!(high >= 0x30 && high <= 0x37 && isHexDigit(block[at + 2] ?? 0))) return false;
   }
   return true;
 };
@@ -54,21 +57,20 @@ const onlyAsciiEscapes = (block: string): boolean => {
  * Most blocks hold only ASCII escapes (`%3A`, `%20`): hopping from `%` to `%` (a native search) proves
  * them valid without decoding, and allocating, a copy of the block.
  */
-const checkEscapes = (block: string): void => {
-  if (!onlyAsciiEscapes(block)) decodeURIComponent(block);
+const checkEscapes = (block: Buffer): void => {
+  if (!onlyAsciiEscapes(block)) decodeURIComponent(block.toString('utf8'));
 };
 
-const classify = (outer: HeaderLookup, contentType: string, body: string | undefined): Frame => {
+const classify = (outer: HeaderLookup, contentType: string, body: Buffer): Frame => {
   switch (contentType) {
     case 'command/reply':
       return { _tag: 'CommandReply', replyText: outer('Reply-Text') ?? '', header: outer };
     case 'api/response':
-      return { _tag: 'ApiResponse', body: body ?? '' };
+      return { _tag: 'ApiResponse', body: body.toString('utf8') };
     case 'text/event-plain': {
       // The event's headers are the body's own header block; an event may carry a body after it.
-      const text = body ?? '';
-      const end = text.indexOf('\n\n');
-      const block = end < 0 ? text : text.slice(0, end);
+      const end = body.indexOf('\n\n');
+      const block = end < 0 ? body : body.subarray(0, end);
       checkEscapes(block);
       const header = lookupIn(block);
       return { _tag: 'Event', name: header('Event-Name') ?? '', header };
@@ -106,8 +108,9 @@ const wanted = (events: ReadonlySet<string>, buffer: Buffer, start: number, end:
 
 /**
  * Frames as mod_event_socket writes them: a header block ended by an empty line, then exactly
- * Content-Length bytes of body. Bytes are kept as a Buffer until a whole frame is there, found with
- * native searches, and only the header block (and body) of a complete frame become strings.
+ * Content-Length bytes of body. Bytes stay a Buffer, searched natively; a frame's headers are views
+ * into it, and only the values looked up become strings. A frame therefore keeps the bytes it was read
+ * from alive for as long as it is held: frames are read and let go, their values kept.
  */
 export const createFrameReader = (options: FrameReaderOptions = {}): FrameReader => {
   const { events } = options;
@@ -123,7 +126,7 @@ export const createFrameReader = (options: FrameReaderOptions = {}): FrameReader
         for (;;) {
           const headEnd = pending.indexOf('\n\n', at);
           if (headEnd < 0) break;
-          const head = pending.toString('utf8', at, headEnd);
+          const head = pending.subarray(at, headEnd);
           checkEscapes(head);
           const outer = lookupIn(head);
           const length = Number.parseInt(outer('Content-Length') ?? '', 10);
@@ -132,7 +135,7 @@ export const createFrameReader = (options: FrameReaderOptions = {}): FrameReader
           if (pending.length < bodyEnd) break;
           const contentType = outer('Content-Type') ?? '';
           const skipped = events !== undefined && contentType === 'text/event-plain' && !wanted(events, pending, bodyStart, bodyEnd);
-          if (!skipped) frames.push(classify(outer, contentType, length > 0 ? pending.toString('utf8', bodyStart, bodyEnd) : undefined));
+          if (!skipped) frames.push(classify(outer, contentType, pending.subarray(bodyStart, bodyEnd)));
           at = bodyEnd;
         }
       } catch (cause) {

@@ -64,10 +64,15 @@ describe('esl/frame-reader, frame by frame', () => {
     expect(some.right.length).to.be.lessThan(all.right.length);
   });
 
-  it('url-decodes values once, and the last of a repeated header wins', () => {
-    const frames = createFrameReader().push(event('Event-Name: CUSTOM\nx: 1\nReply: %2BOK%20a%3Ab\nx: 2\n\n'));
+  it('url-decodes values once, and the first of a repeated header wins, as in FreeSWITCH\'s own ESL library', () => {
+    const frames = createFrameReader().push(event('Event-Name: CUSTOM\nx: 1\nReply: %2BOK%20a%3Ab\nx: 2\nEvent-Name: OTHER\n\n'));
     const first = E.isRight(frames) ? frames.right[0] : undefined;
-    expect(first?._tag === 'Event' && [first.header('Reply'), first.header('x'), first.header('missing')]).to.deep.equal(['+OK a:b', '2', undefined]);
+    expect(first?._tag === 'Event' && [first.name, first.header('Reply'), first.header('x'), first.header('missing')]).to.deep.equal([
+      'CUSTOM',
+      '+OK a:b',
+      '1',
+      undefined,
+    ]);
   });
 
   it('refuses an event whose header block holds a broken %-escape, and stays refused', () => {
