@@ -6,11 +6,13 @@
  * on another core when there is one, so the CPU measured here is the client's alone.
  *
  * Per client: CPU per request (user + system of this process, 50 requests in flight, the CRM
- * answering at once) and heap per request in flight (1000 requests held by the CRM, after a full GC).
+ * answering at once), the garbage collector's pauses over those requests (the process stands still in
+ * them: what a router's p99 feels), and heap per request in flight (1000 requests held by the CRM,
+ * after a full GC).
  * Median of 3 runs, clients alternating. Run with `node --expose-gc`; the npm script does.
  */
 import http from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeConfig } from '../../lib/config/load.ts';
 import { buildRequest, type CrmRequest } from '../../lib/crm/build-request.ts';
@@ -51,8 +53,20 @@ function nodeClient(): Send {
     });
 }
 
-async function cpuPerRequestUs(send: Send, requests: readonly CrmRequest[], count: number): Promise<number> {
+interface Load {
+  readonly cpuUs: number;
+  /** Garbage collection's pauses per request (V8's own timings). */
+  readonly gcUs: number;
+}
+
+async function load(send: Send, requests: readonly CrmRequest[], count: number): Promise<Load> {
   let next = 0;
+  let paused = 0;
+  const record = (entry: PerformanceEntry): void => {
+    paused += entry.duration;
+  };
+  const observer = new PerformanceObserver((list) => list.getEntries().forEach(record));
+  observer.observe({ entryTypes: ['gc'] });
   const start = process.cpuUsage();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
@@ -60,7 +74,13 @@ async function cpuPerRequestUs(send: Send, requests: readonly CrmRequest[], coun
     }),
   );
   const used = process.cpuUsage(start);
-  return (used.user + used.system) / count;
+  // Entries still queued are delivered on takeRecords.
+  observer.takeRecords().forEach(record);
+  observer.disconnect();
+  return {
+    cpuUs: (used.user + used.system) / count,
+    gcUs: (paused * 1000) / count,
+  };
 }
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -94,6 +114,7 @@ async function main(): Promise<void> {
   ];
   const cpu = new Map<string, number[]>();
   const heap = new Map<string, number[]>();
+  const gcTime = new Map<string, number[]>();
   console.log(`HTTP client alone: ${REQUESTS} requests per run, ${IN_FLIGHT} in flight; heap with ${HELD} held; median of ${RUNS} runs`);
   for (let run = 0; run < RUNS; run++) {
     for (const [name, make] of clients) {
@@ -105,8 +126,10 @@ async function main(): Promise<void> {
         buildRequest(scheme, { callId: `call-${i}`, uuid: `uuid-${run}-${i}`, caller: '380501234567', called: '1000', variables: {} }, i),
       );
       const send = make(scheme);
-      await cpuPerRequestUs(send, requests, WARMUP);
-      cpu.set(name, [...(cpu.get(name) ?? []), await cpuPerRequestUs(send, requests, REQUESTS)]);
+      await load(send, requests, WARMUP);
+      const measured = await load(send, requests, REQUESTS);
+      cpu.set(name, [...(cpu.get(name) ?? []), measured.cpuUs]);
+      gcTime.set(name, [...(gcTime.get(name) ?? []), measured.gcUs]);
       heap.set(name, [...(heap.get(name) ?? []), await heapPerHeldRequest(send, requests, crm)]);
     }
   }
@@ -116,6 +139,8 @@ async function main(): Promise<void> {
   };
   console.log('\nCPU per request (client only)');
   for (const [name] of clients) console.log(row(name, cpu.get(name) ?? [], 'µs', 0));
+  console.log('\ngarbage collection per request (its pauses)');
+  for (const [name] of clients) console.log(row(name, gcTime.get(name) ?? [], 'µs', 0));
   console.log('\nheap per request in flight');
   for (const [name] of clients) console.log(row(name, (heap.get(name) ?? []).map((b) => b / 1024), 'KiB', 1));
 }
