@@ -1,7 +1,7 @@
 /**
  * The CRM for the benchmark, as its own process: a node:http server on 127.0.0.1 that answers every
  * request with the same destination, after a delay the orchestrator sets (0 for throughput and
- * latency, 5 s for the memory figure; setting it back to 0 answers the requests held so far). It times each request itself — from the moment node:http hands
+ * latency, 5 s for the memory figure). It times each request itself — from the moment node:http hands
  * it over (headers parsed) to the moment the answer is flushed — so that the CRM's own time can be
  * subtracted from what the load generator sees, per call, by the call uuid the router sends.
  */
@@ -20,8 +20,6 @@ const send = (reply: CrmReply): void => {
 
 let delayMs = 0;
 let waiting = 0;
-/** Requests held for `delayMs`, each with the timer that will answer it. */
-const held = new Map<() => void, NodeJS.Timeout>();
 let answered = 0;
 let uuids: string[] = [];
 let times: number[] = [];
@@ -47,16 +45,8 @@ const server = http.createServer((req, res) => {
       times.push(performance.now() - start);
     });
     res.on('close', () => waiting--);
-    if (delayMs === 0) return answer();
-    const release = (): void => {
-      held.delete(release);
-      answer();
-    };
-    held.set(release, setTimeout(release, delayMs));
-    res.on('close', () => {
-      clearTimeout(held.get(release));
-      held.delete(release);
-    });
+    if (delayMs === 0) answer();
+    else setTimeout(answer, delayMs);
   });
 });
 // Thousands of requests wait at once in the memory phase: no per-server cap may refuse them.
@@ -67,13 +57,6 @@ process.on('message', (message: CrmRequest) => {
   switch (message.type) {
     case 'answer':
       delayMs = message.delayMs;
-      // Answering at once from now on includes the requests held so far.
-      if (delayMs === 0) {
-        for (const [release, timer] of held) {
-          clearTimeout(timer);
-          release();
-        }
-      }
       return send({ type: 'answer', id: message.id });
     case 'status':
       return send({ type: 'status', id: message.id, waiting, answered });

@@ -265,9 +265,8 @@ async function memoryRun(stage: Stage, plan: Plan['memory'], levels: readonly nu
     // A router that could not take half of this level within the CRM's delay will not take more.
     if (status.waiting < level / 2) break;
   }
-  // The levels are sampled: the CRM answers what it holds now, rather than when each delay runs out.
-  await crm.setDelay(0);
   const results = await Promise.all(running);
+  await crm.setDelay(0);
   await crm.collect();
   const after = await settled(router, idle, samples, plan.settleMs);
   const lost = results.reduce((n, r) => n + r.calls.filter((c) => c.status !== 'bridged').length, 0);
