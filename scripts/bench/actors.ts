@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { SocketMode } from '../../spec/emulator/index.ts';
-import type { CrmReply, CrmRequest, LoadPlan, LoadReply, LoadRequest, LoadResult, ProbeReply, ProbeRequest } from './messages.ts';
+import type { CallSample, CrmReply, CrmRequest, LoadPlan, LoadReply, LoadRequest, LoadResult, ProbeReply, ProbeRequest } from './messages.ts';
 import { buildRouter, transpile } from './compile.ts';
 import { benchFile, REPO, spawnChild, waitForText, type IpcChild, type Placement } from './procs.ts';
 
@@ -57,6 +57,10 @@ export interface RunningLoad {
   /** Settles when every call of the run is connected (or failed to connect). */
   readonly opened: Promise<void>;
   readonly done: Promise<LoadResult>;
+  /** The samples of the calls that have ended since the last ask. */
+  readonly progress: () => Promise<CallSample[]>;
+  /** Opens no more calls: `done` settles once the calls already open have ended. */
+  readonly stop: () => Promise<void>;
 }
 
 export interface LoadGenerator {
@@ -76,7 +80,14 @@ export async function startLoadGenerator(place: Placement, profileDir?: string):
       const done = child.waitFor((m): m is Extract<LoadReply, { type: 'done' }> => m.type === 'done' && m.id === id, boundMs, 'calls done');
       // A run that fails before opening would leave `opened` rejected and unobserved.
       opened.catch(() => undefined);
-      return { opened: opened.then(() => undefined), done: done.then((m) => m.result) };
+      return {
+        opened: opened.then(() => undefined),
+        done: done.then((m) => m.result),
+        progress: async () => (await child.ask({ type: 'progress', run: id }, 5000)).samples,
+        stop: async () => {
+          await child.ask({ type: 'stop', run: id }, 5000);
+        },
+      };
     },
     stop: () => child.stop(),
   };

@@ -71,11 +71,24 @@ function placeCall(plan: LoadPlan, progress: Progress, onConnected: () => void):
   });
 }
 
+/** What the orchestrator may ask of a run while it goes. */
+interface Running {
+  /** Samples of ended calls not yet handed out by `progress`. */
+  readonly ended: CallSample[];
+  /** Open no more calls. */
+  readonly stop: () => void;
+}
+
+const running = new Map<number, Running>();
+
 function run(id: number, plan: LoadPlan): void {
   const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   delay.enable();
   const progress: Progress = { opened: 0, settled: 0 };
   const calls: Array<Promise<CallSample>> = [];
+  let count = plan.count;
+  const ended: CallSample[] = [];
+  running.set(id, { ended, stop: () => (count = Math.min(count, progress.opened)) });
   let connectedOrFailed = 0;
   const onConnected = (): void => {
     connectedOrFailed++;
@@ -85,23 +98,26 @@ function run(id: number, plan: LoadPlan): void {
   let lastOpen = start;
   let maxBacklog = 0;
   const tick = (): void => {
-    const due = Math.min(plan.count, Math.floor(((performance.now() - start) * plan.rate) / 1000) + 1);
+    const due = Math.min(count, Math.floor(((performance.now() - start) * plan.rate) / 1000) + 1);
     maxBacklog = Math.max(maxBacklog, due - progress.opened);
     while (progress.opened < due) {
       progress.opened++;
-      calls.push(placeCall(plan, progress, onConnected));
+      const call = placeCall(plan, progress, onConnected);
+      void call.then((sample) => ended.push(sample));
+      calls.push(call);
     }
     lastOpen = performance.now();
-    if (progress.opened < plan.count) setTimeout(tick, 1);
+    if (progress.opened < count) setTimeout(tick, 1);
     else void finish();
   };
   const finish = async (): Promise<void> => {
     const samples = await Promise.all(calls);
+    running.delete(id);
     delay.disable();
     const seconds = (lastOpen - start) / 1000;
     const result: LoadResult = {
       calls: samples,
-      achievedRate: plan.count <= 1 || seconds <= 0 ? plan.rate : (plan.count - 1) / seconds,
+      achievedRate: count <= 1 || seconds <= 0 ? plan.rate : (count - 1) / seconds,
       maxBacklog,
       // The histogram holds whole timer intervals: an idle loop reads about the resolution itself.
       loopDelayP99Ms: Math.max(0, delay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
@@ -112,7 +128,17 @@ function run(id: number, plan: LoadPlan): void {
 }
 
 process.on('message', (message: LoadRequest) => {
-  if (message.type === 'run') run(message.id, message.plan);
+  switch (message.type) {
+    case 'run':
+      return run(message.id, message.plan);
+    case 'progress': {
+      const ended = running.get(message.run)?.ended.splice(0) ?? [];
+      return send({ type: 'progress', id: message.id, samples: ended });
+    }
+    case 'stop':
+      running.get(message.run)?.stop();
+      return send({ type: 'stop', id: message.id });
+  }
 });
 process.on('disconnect', () => process.exit(0));
 // An orderly exit, so that a --cpu-prof profile is written.

@@ -7,8 +7,10 @@
  *
  * tied by the call uuid the router sends to the CRM.
  */
-import type { Crm, LoadGenerator, Router } from './actors.ts';
-import type { CallStatus, LoadResult } from './messages.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import type { Crm, LoadGenerator, Router, RunningLoad } from './actors.ts';
+import type { CallSample, CallStatus, LoadResult } from './messages.ts';
 import type { SocketMode } from '../../spec/emulator/index.ts';
 import { percentiles, type Percentiles } from './stats.ts';
 
@@ -32,6 +34,8 @@ export interface RunStats {
    * any latency percentile, and what bounds throughput on one core.
    */
   readonly cpuUsPerCall: number;
+  /** Set when a held run was stopped as soon as it had failed, after this long. */
+  readonly stoppedAfterSeconds?: number;
 }
 
 /** A call still going this long after its connect is destroyed and counted lost. */
@@ -84,7 +88,52 @@ export interface Stage {
   readonly mode: SocketMode;
 }
 
-export async function measureRun(stage: Stage, rate: number, seconds: number): Promise<RunStats> {
+const PROGRESS_MS = 1000;
+
+/**
+ * Watches a running load and stops it as soon as it cannot pass any more: a call lost, or more calls
+ * over `p99LimitMs` than a nearest-rank p99 of `count` calls allows. Resolves with every CRM time
+ * collected on the way (the CRM hands each out once) and when it stopped the run, if it did.
+ */
+async function failEarly(
+  running: RunningLoad,
+  crm: Crm,
+  count: number,
+  p99LimitMs: number,
+  finished: () => boolean,
+): Promise<{ crmMs: Map<string, number>; stoppedAtMs: number | undefined }> {
+  const crmMs = new Map<string, number>();
+  const allowedOver = count - Math.ceil(0.99 * count);
+  const start = performance.now();
+  let unmatched: CallSample[] = [];
+  let over = 0;
+  while (!finished()) {
+    await sleep(PROGRESS_MS);
+    if (finished()) break;
+    // Samples first: every call that has ended had its CRM answer recorded before, so the collect
+    // that follows holds it.
+    const ended = [...unmatched, ...(await running.progress())];
+    for (const [uuid, ms] of await crm.collect()) crmMs.set(uuid, ms);
+    unmatched = [];
+    let lost = false;
+    for (const call of ended) {
+      if (call.status !== 'bridged') lost = true;
+      else if (!crmMs.has(call.uuid)) unmatched.push(call);
+      else if (call.bridgeMs - (crmMs.get(call.uuid) ?? 0) >= p99LimitMs) over++;
+    }
+    if (lost || over > allowedOver) {
+      await running.stop();
+      return { crmMs, stoppedAtMs: performance.now() - start };
+    }
+  }
+  return { crmMs, stoppedAtMs: undefined };
+}
+
+/**
+ * `failAbove`: a held run that is stopped once it has failed (see `failEarly`), so that a router that
+ * cannot hold a rate does not spend the whole hold proving it.
+ */
+export async function measureRun(stage: Stage, rate: number, seconds: number, failAbove?: { p99LimitMs: number }): Promise<RunStats> {
   const count = Math.max(1, Math.round(rate * seconds));
   await stage.crm.setDelay(0);
   await stage.crm.collect();
@@ -93,7 +142,13 @@ export async function measureRun(stage: Stage, rate: number, seconds: number): P
     { host: stage.router.host, port: stage.router.port, mode: stage.mode, rate, count, callTimeoutMs: CALL_TIMEOUT_MS },
     seconds * 1000 * 3 + CALL_TIMEOUT_MS + 10_000,
   );
+  let finished = false;
+  const watching = failAbove === undefined ? undefined : failEarly(running, stage.crm, count, failAbove.p99LimitMs, () => finished);
   const result = await running.done;
+  finished = true;
+  const watched = await watching;
   const cpuMs = stage.router.cpuMs() - cpuBefore;
-  return summarize(result, await stage.crm.collect(), rate, seconds, cpuMs);
+  const crmMs = new Map([...(watched?.crmMs ?? []), ...(await stage.crm.collect())]);
+  const stats = summarize(result, crmMs, rate, seconds, cpuMs);
+  return watched?.stoppedAtMs === undefined ? stats : { ...stats, stoppedAfterSeconds: watched.stoppedAtMs / 1000 };
 }

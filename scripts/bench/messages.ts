@@ -31,7 +31,12 @@ export interface LoadPlan {
   readonly callTimeoutMs: number;
 }
 
-export type LoadRequest = { readonly type: 'run'; readonly id: number; readonly plan: LoadPlan };
+export type LoadRequest =
+  | { readonly type: 'run'; readonly id: number; readonly plan: LoadPlan }
+  /** The samples of run `run`'s calls that have ended since the last ask. */
+  | { readonly type: 'progress'; readonly id: number; readonly run: number }
+  /** Run `run` opens no more calls; it is done once the calls it opened have ended. */
+  | { readonly type: 'stop'; readonly id: number; readonly run: number };
 
 /** How one call went, seen from the emulated FreeSWITCH. */
 export type CallStatus = 'bridged' | 'not-bridged' | 'refused' | 'timeout';
@@ -59,7 +64,9 @@ export type LoadReply =
   | { readonly type: 'ready' }
   /** Every call of the run is connected (or failed to): the memory phase samples after this. */
   | { readonly type: 'opened'; readonly id: number }
-  | { readonly type: 'done'; readonly id: number; readonly result: LoadResult };
+  | { readonly type: 'done'; readonly id: number; readonly result: LoadResult }
+  | { readonly type: 'progress'; readonly id: number; readonly samples: CallSample[] }
+  | { readonly type: 'stop'; readonly id: number };
 
 // ---- router probe -------------------------------------------------------------------------------
 

@@ -38,7 +38,8 @@ export interface ThroughputResult {
   readonly skipped: number;
 }
 
-export const passes = (s: RunStats, p99LimitMs: number): boolean => s.lost === 0 && s.added.p99 < p99LimitMs && s.generatorKeptUp;
+export const passes = (s: RunStats, p99LimitMs: number): boolean =>
+  s.stoppedAfterSeconds === undefined && s.lost === 0 && s.added.p99 < p99LimitMs && s.generatorKeptUp;
 
 /** The router was fine; only the generator fell behind. */
 const onlyGeneratorFailed = (s: RunStats, p99LimitMs: number): boolean => !s.generatorKeptUp && s.lost === 0 && s.added.p99 < p99LimitMs;
@@ -48,7 +49,8 @@ const roundRate = (r: number): number => (r >= 1000 ? Math.round(r / 50) * 50 : 
 export const describeRun = (s: RunStats): string =>
   `${s.bridged}/${s.placed} bridged, added p50 ${s.added.p50.toFixed(2)} p99 ${s.added.p99.toFixed(2)} ms` +
   (s.lost > 0 ? `, LOST ${s.lost} ${JSON.stringify(s.lostBy)}` : '') +
-  (s.generatorKeptUp ? '' : `, generator behind (${s.achievedRate.toFixed(0)}/s, loop p99 ${s.generatorLoopP99Ms.toFixed(1)} ms)`);
+  (s.generatorKeptUp ? '' : `, generator behind (${s.achievedRate.toFixed(0)}/s, loop p99 ${s.generatorLoopP99Ms.toFixed(1)} ms)`) +
+  (s.stoppedAfterSeconds === undefined ? '' : `, stopped after ${s.stoppedAfterSeconds.toFixed(1)} s: it could no longer pass`);
 
 type Log = (line: string) => void;
 
@@ -146,7 +148,7 @@ export async function throughputAndLatency(
       skipped++;
       continue;
     }
-    const s = await measureRun(stage, rate, holdSeconds);
+    const s = await measureRun(stage, rate, holdSeconds, { p99LimitMs: plan.throughput.p99LimitMs });
     const ok = passes(s, plan.throughput.p99LimitMs);
     log(`    hold ${rate}/s for ${holdSeconds} s: ${describeRun(s)}${ok ? '' : '  ✗'}`);
     held.push(s);
