@@ -88,12 +88,24 @@ function run(id: number, plan: LoadPlan): void {
   const calls: Array<Promise<CallSample>> = [];
   let count = plan.count;
   const ended: CallSample[] = [];
-  running.set(id, { ended, stop: () => (count = Math.min(count, progress.opened)) });
   let connectedOrFailed = 0;
+  let saidOpened = false;
+  const sayOpenedOnce = (): void => {
+    if (saidOpened || connectedOrFailed < count) return;
+    saidOpened = true;
+    send({ type: 'opened', id });
+  };
   const onConnected = (): void => {
     connectedOrFailed++;
-    if (connectedOrFailed === plan.count) send({ type: 'opened', id });
+    sayOpenedOnce();
   };
+  running.set(id, {
+    ended,
+    stop: () => {
+      count = Math.min(count, progress.opened);
+      sayOpenedOnce();
+    },
+  });
   const start = performance.now();
   let lastOpen = start;
   let maxBacklog = 0;
