@@ -16,8 +16,11 @@ import { pinSelf, placement, REPO, type Placement } from './procs.ts';
 import { renderReport, writeResults, type BenchResults, type RouterResults } from './report.ts';
 import type { SocketMode } from '../../spec/emulator/index.ts';
 
+const loaded = performance.now();
+
+/** Progress, each line with the seconds since start: where the 5-minute budget goes. */
 const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${((performance.now() - loaded) / 1000).toFixed(0).padStart(3)} s ${line}\n`);
 };
 
 /** A waiting call holds two of the router's sockets (FreeSWITCH's and the CRM request's). */
