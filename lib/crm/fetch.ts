@@ -49,10 +49,21 @@ function failureOf(error: unknown, signal: AbortSignal, timeoutMs: number, start
   return isTlsCode(text) ? { _tag: 'CrmTlsError', code: text, ms } : { _tag: 'CrmUnreachable', code: text, ms };
 }
 
+/**
+ * got hands node:http an options object of some thirty keys, most of them undefined TLS settings, and
+ * the agent keeps a copy of it for each socket's life: 2-3 KB per socket, so per call waiting on the CRM.
+ * Only the keys that are set go on.
+ */
+const requestWithSetOptions = (url: URL, options: http.RequestOptions, callback?: (response: http.IncomingMessage) => void): http.ClientRequest => {
+  const set = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  return (url.protocol === 'https:' ? https.request : http.request)(url, set, callback);
+};
+
 /** A got instance for one scheme: its own keep-alive pool, so one slow CRM cannot starve another's sockets. */
 function clientFor(scheme: Scheme): Got {
   return got.extend({
     agent: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
+    request: requestWithSetOptions,
     timeout: { request: scheme.responseTimeout * 1000 },
     retry: { limit: 0 },
     followRedirect: false,
