@@ -59,9 +59,9 @@ const FULL: Plan = {
   runs: 3,
   warmup: { rate: 200, seconds: 1 },
   budgetSeconds: 285,
-  throughput: { growth: 1.5, stepSeconds: 1.5, maxRate: 16_000, bisections: 1, sustainSeconds: { sync: 20, async: 0 }, p99LimitMs: 10 },
+  throughput: { growth: 1.5, stepSeconds: 1.25, maxRate: 16_000, bisections: 1, sustainSeconds: { sync: 20, async: 0 }, p99LimitMs: 10 },
   latency: { rates: [100, 500, 1000] },
-  memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync'], settleMs: 8000 },
+  memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync'], settleMs: 6000 },
   profileDir: undefined,
   routerDir: undefined,
 };
