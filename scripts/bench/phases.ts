@@ -123,13 +123,14 @@ function latencyOf(ramps: readonly Ramp[], rates: readonly number[], seconds: nu
 /**
  * `runs` ramps (each also measuring latency at the fixed rates), then, when `holdSeconds` > 0, `runs`
  * runs holding the ramps' median knee; a run that fails brings the next one down 10%. Held runs that
- * would end after `deadline` (ms, performance.now()) are skipped and counted.
+ * would end after `holdDeadline()` (ms, performance.now(), asked when the holds begin) are skipped and
+ * counted.
  */
 export async function throughputAndLatency(
   stage: Stage,
   plan: Plan,
   holdSeconds: number,
-  deadline: number,
+  holdDeadline: () => number,
   log: Log,
 ): Promise<{ throughput: ThroughputResult; latency: LatencyAtRate[] }> {
   const ramps: Ramp[] = [];
@@ -143,8 +144,9 @@ export async function throughputAndLatency(
   const rates: number[] = [];
   let skipped = 0;
   let rate = knees.median;
+  const deadline = holdSeconds > 0 ? holdDeadline() : 0;
   for (let run = 0; holdSeconds > 0 && run < plan.runs && rate > 0; run++) {
-    if (performance.now() + (holdSeconds + 5) * 1000 > deadline) {
+    if (performance.now() + (holdSeconds + 1) * 1000 > deadline) {
       skipped++;
       continue;
     }

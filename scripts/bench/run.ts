@@ -41,7 +41,7 @@ async function measureRouter(
   mode: SocketMode,
   plan: Plan,
   levels: number[],
-  deadline: number,
+  holdDeadline: () => number,
   place: Placement,
   crm: Crm,
   load: LoadGenerator,
@@ -59,7 +59,7 @@ async function measureRouter(
     }
     const hold = plan.throughput.sustainSeconds[mode];
     log(`  ${kind} ${mode}: ramps (latency at ${plan.latency.rates.join(', ')} calls/s, then the knee)${hold > 0 ? `, then holding the knee ${hold} s` : ''}`);
-    const measured = await throughputAndLatency(stage, plan, hold, deadline, log);
+    const measured = await throughputAndLatency(stage, plan, hold, holdDeadline, log);
     results.throughput = measured.throughput;
     results.latency = measured.latency;
   } finally {
@@ -97,24 +97,25 @@ async function main(): Promise<void> {
     seconds: 0,
   };
   try {
-    // The time budget is shared out as the work goes: each combination still to come keeps a reserve
-    // for its memory runs, ramps and holds (as measured on 2 cores: about 55 s, 25 s and 3 × 25 s);
-    // only holds are ever skipped, and then those of a router measured earlier, never all of one
-    // router's for the other's sake.
+    // The time budget is shared out as the work goes. Memory runs and ramps always run; holds get what
+    // is left once the (router, mode)s still to come have their memory runs and ramps reserved (as
+    // measured on 2 cores), shared equally between the routers whose holds are still to run, so that
+    // a short budget costs each router the same and never one router all of its holds.
     const end = started + plan.budgetSeconds * 1000;
-    const reserveMs = (mode: SocketMode): number =>
-      (plan.memory.modes.includes(mode) ? 55_000 : 0) + 25_000 + (plan.throughput.sustainSeconds[mode] > 0 ? plan.runs * (plan.throughput.sustainSeconds[mode] + 5) * 1000 : 0);
-    let reserveLeft = plan.modes.reduce((ms, mode) => ms + reserveMs(mode) * plan.routers.length, 0);
-    for (const mode of plan.modes) {
-      const byRouter: Partial<Record<RouterKind, RouterResults>> = {};
-      results.results[mode] = byRouter;
-      for (const kind of plan.routers) {
-        reserveLeft -= reserveMs(mode);
-        const deadline = end - reserveLeft;
-        byRouter[kind] = await measureRouter(kind, mode, plan, levels, deadline, place, crm, load, dir);
-        const skipped = byRouter[kind]?.throughput?.skipped ?? 0;
-        if (skipped > 0) notes.push(`${kind} ${mode}: ${skipped} held throughput run(s) skipped to stay within ${plan.budgetSeconds} s`);
-      }
+    const unskippableMs = (mode: SocketMode): number => (plan.memory.modes.includes(mode) ? 50_000 : 0) + (mode === 'sync' ? 22_000 : 16_000);
+    const combos = plan.modes.flatMap((mode) => plan.routers.map((kind) => ({ mode, kind })));
+    for (const [i, { mode, kind }] of combos.entries()) {
+      const later = combos.slice(i + 1);
+      const holdDeadline = (): number => {
+        const now = performance.now();
+        const reserved = later.reduce((ms, c) => ms + unskippableMs(c.mode), 0);
+        const holding = 1 + later.filter((c) => plan.throughput.sustainSeconds[c.mode] > 0).length;
+        return now + (end - now - reserved) / holding;
+      };
+      const byRouter: Partial<Record<RouterKind, RouterResults>> = (results.results[mode] ??= {});
+      byRouter[kind] = await measureRouter(kind, mode, plan, levels, holdDeadline, place, crm, load, dir);
+      const skipped = byRouter[kind]?.throughput?.skipped ?? 0;
+      if (skipped > 0) notes.push(`${kind} ${mode}: ${skipped} held throughput run(s) skipped to stay within ${plan.budgetSeconds} s`);
     }
   } finally {
     await load.stop();
