@@ -61,7 +61,7 @@ const FULL: Plan = {
   budgetSeconds: 290,
   throughput: { growth: 1.5, stepSeconds: 1.25, maxRate: 16_000, bisections: 0, sustainSeconds: { sync: 20, async: 0 }, p99LimitMs: 10 },
   latency: { rates: [100, 500, 1000] },
-  memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync'], settleMs: 5000 },
+  memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync'], settleMs: 7000 },
   profileDir: undefined,
   routerDir: undefined,
 };
