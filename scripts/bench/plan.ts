@@ -58,7 +58,7 @@ const FULL: Plan = {
   routers: ['crm-router', 'baseline'],
   runs: 3,
   warmup: { rate: 200, seconds: 1 },
-  budgetSeconds: 290,
+  budgetSeconds: 295,
   throughput: { growth: 1.5, stepSeconds: 1.25, maxRate: 16_000, bisections: 0, sustainSeconds: { sync: 20, async: 0 }, p99LimitMs: 10 },
   latency: { rates: [100, 500, 1000] },
   memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync'], settleMs: 7000 },

@@ -99,18 +99,24 @@ async function main(): Promise<void> {
   try {
     // The time budget is shared out as the work goes. Memory runs and ramps always run; holds get what
     // is left once the (router, mode)s still to come have their memory runs and ramps reserved (as
-    // measured on 2 cores), shared equally between the routers whose holds are still to run, so that
-    // a short budget costs each router the same and never one router all of its holds.
+    // measured on 2 cores). A router's holds may use all but what the later routers' full holds need;
+    // when even that does not fit, the holds' time is shared equally, so that a short budget costs each
+    // router the same and never one router all of its holds.
     const end = started + plan.budgetSeconds * 1000;
-    const unskippableMs = (mode: SocketMode): number => (plan.memory.modes.includes(mode) ? 50_000 : 0) + (mode === 'sync' ? 22_000 : 16_000);
+    const unskippableMs = (mode: SocketMode): number => (plan.memory.modes.includes(mode) ? 55_000 : 0) + (mode === 'sync' ? 30_000 : 15_000);
+    const holdsMs = (mode: SocketMode): number => {
+      const seconds = plan.throughput.sustainSeconds[mode];
+      return seconds > 0 ? plan.runs * (seconds + 1) * 1000 : 0;
+    };
     const combos = plan.modes.flatMap((mode) => plan.routers.map((kind) => ({ mode, kind })));
     for (const [i, { mode, kind }] of combos.entries()) {
       const later = combos.slice(i + 1);
       const holdDeadline = (): number => {
         const now = performance.now();
-        const reserved = later.reduce((ms, c) => ms + unskippableMs(c.mode), 0);
-        const holding = 1 + later.filter((c) => plan.throughput.sustainSeconds[c.mode] > 0).length;
-        return now + (end - now - reserved) / holding;
+        const available = end - now - later.reduce((ms, c) => ms + unskippableMs(c.mode), 0);
+        const laterHolds = later.reduce((ms, c) => ms + holdsMs(c.mode), 0);
+        const holding = 1 + later.filter((c) => holdsMs(c.mode) > 0).length;
+        return now + Math.max(available - laterHolds, available / holding);
       };
       const byRouter: Partial<Record<RouterKind, RouterResults>> = (results.results[mode] ??= {});
       byRouter[kind] = await measureRouter(kind, mode, plan, levels, holdDeadline, place, crm, load, dir);
