@@ -146,7 +146,6 @@ export function routerConfig(port: number, crmUrl: string): object {
   };
 }
 
-
 /** Linux counts a process's CPU time in clock ticks of 1/100 s (USER_HZ, the same on every architecture). */
 const MS_PER_TICK = 10;
 
@@ -167,10 +166,6 @@ export interface RouterOptions {
   readonly routerDir?: string | undefined;
 }
 
-/**
- * Starts a router from what `prepareRouters` built into `dir`. Either runs as plain JavaScript with the
- * memory probe preloaded and --expose-gc, so that the probe's full GC leaves live objects only.
- */
 /** Builds crm-router (in `routerDir`, default this checkout) and writes the baseline and the probe into `dir`. */
 export function prepareRouters(dir: string, routerDir: string | undefined): void {
   buildRouter(routerDir ?? REPO);
@@ -178,6 +173,10 @@ export function prepareRouters(dir: string, routerDir: string | undefined): void
   transpile('router-probe', dir);
 }
 
+/**
+ * Starts a router from what `prepareRouters` built into `dir`. Either runs as plain JavaScript with the
+ * memory probe preloaded and --expose-gc, so that the probe's full GC leaves live objects only.
+ */
 export async function startRouter(kind: RouterKind, place: Placement, crmUrl: string, dir: string, options: RouterOptions = {}): Promise<Router> {
   const port = await freePort();
   const flags = [...profiling(options.profileDir, kind), '--expose-gc', '--import', join(dir, 'router-probe.mjs')];

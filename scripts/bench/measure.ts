@@ -100,16 +100,21 @@ async function failEarly(
   crm: Crm,
   count: number,
   p99LimitMs: number,
-  finished: () => boolean,
 ): Promise<{ crmMs: Map<string, number>; stoppedAtMs: number | undefined }> {
   const crmMs = new Map<string, number>();
   const allowedOver = count - Math.ceil(0.99 * count);
   const start = performance.now();
+  let finished = false;
+  const done = running.done.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
   let unmatched: CallSample[] = [];
   let over = 0;
-  while (!finished()) {
-    await sleep(PROGRESS_MS);
-    if (finished()) break;
+  while (!finished) {
+    // The run's end ends the wait too: a hold is not stretched by a progress interval.
+    await Promise.race([sleep(PROGRESS_MS), done]);
+    if (finished) break;
     // Samples first: every call that has ended had its CRM answer recorded before, so the collect
     // that follows holds it.
     const ended = [...unmatched, ...(await running.progress())];
@@ -142,10 +147,8 @@ export async function measureRun(stage: Stage, rate: number, seconds: number, fa
     { host: stage.router.host, port: stage.router.port, mode: stage.mode, rate, count, callTimeoutMs: CALL_TIMEOUT_MS },
     seconds * 1000 * 3 + CALL_TIMEOUT_MS + 10_000,
   );
-  let finished = false;
-  const watching = failAbove === undefined ? undefined : failEarly(running, stage.crm, count, failAbove.p99LimitMs, () => finished);
+  const watching = failAbove === undefined ? undefined : failEarly(running, stage.crm, count, failAbove.p99LimitMs);
   const result = await running.done;
-  finished = true;
   const watched = await watching;
   const cpuMs = stage.router.cpuMs() - cpuBefore;
   const crmMs = new Map([...(watched?.crmMs ?? []), ...(await stage.crm.collect())]);
