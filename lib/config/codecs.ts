@@ -7,8 +7,8 @@
 import { isIP } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { classifyDestination, showDestination } from '../routing/destination.ts';
-import { HOST_NAME, SAFE_TOKEN } from '../routing/tokens.ts';
+import { classifyDestination, showDestination } from '../core/destination.ts';
+import { HOST_NAME, SAFE_TOKEN } from '../core/tokens.ts';
 import {
   arrayOf,
   checked,

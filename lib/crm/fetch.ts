@@ -10,7 +10,7 @@ import got, { type Got } from 'got';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import type { Scheme } from '../config/codecs.ts';
-import type { FetchFailure } from '../routing/failure.ts';
+import type { FetchFailure } from '../core/failure.ts';
 import type { CrmRequest } from './build-request.ts';
 
 /** Largest answer read (after decompression); a destination is a few dozen bytes. */

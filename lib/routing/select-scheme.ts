@@ -1,6 +1,6 @@
 /** Which scheme handles a call: channel variable, else called-number rule, else default. */
 import type { Config, Scheme } from '../config/codecs.ts';
-import type { Call } from './call.ts';
+import type { Call } from '../core/call.ts';
 
 export interface SchemeChoice {
   readonly scheme: Scheme;

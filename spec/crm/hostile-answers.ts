@@ -3,7 +3,7 @@
  * named typed failure. Served by the loopback CRM (spec/support/crm-server.ts)
  * to a scheme with `destinationField: "number_01"` and `allowedPrefixes: ["380"]`.
  */
-import type { RoutingFailureTag } from '../../lib/routing/failure.ts';
+import type { RoutingFailureTag } from '../../lib/core/failure.ts';
 
 export type ImportKind = 'http' | 'json' | 'jsonrpc';
 

@@ -1,7 +1,10 @@
 /**
- * Why a call could not be routed by the CRM. Every failure leads to the
- * scheme's fallback; the tag says why, for the log line and the metrics.
- * `status` and `ms` describe the CRM exchange when one took place.
+ * The one registry of failure tags: every way a call can fail is a tagged
+ * value declared here, with its detail as data (`code`, `field`/`got`,
+ * `reason`, `status`, ...) so the call line can carry it as is.
+ *
+ * The CRM's failures lead to the scheme's fallback; `status` and `ms`
+ * describe the CRM exchange when one took place.
  */
 
 interface CrmFacts {
@@ -43,5 +46,17 @@ export type ForbiddenDestination = Failure<'ForbiddenDestination', { number: str
 export type FetchFailure = CrmTimeout | CrmUnreachable | CrmTlsError | CrmHttpStatus | CrmBodyTooLarge | CrmAborted;
 export type DestinationFailure = EmptyDestination | UnsafeDestination | ForbiddenDestination;
 export type AnswerFailure = UnparsableAnswer | MissingField | WrongFieldType | JsonRpcError | DestinationFailure;
+/** Why the CRM could not route a call. */
 export type RoutingFailure = FetchFailure | AnswerFailure;
 export type RoutingFailureTag = RoutingFailure['_tag'];
+
+/**
+ * The telephony layer's failures (lib/telephony: bad channel data, a lost
+ * bridge, a bridge's disposition, ...) are declared here, beside the CRM's,
+ * and join this union.
+ */
+export type TelephonyFailure = never;
+
+/** Every failure a call can end with. */
+export type CallFailure = RoutingFailure | TelephonyFailure;
+export type FailureTag = CallFailure['_tag'];

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
-import { classifyDestination, MAX_RAW_LENGTH } from '../../lib/routing/destination.ts';
+import { classifyDestination, MAX_RAW_LENGTH } from '../../lib/core/destination.ts';
 
 const tagOf = (raw: string, prefixes?: string[]): string => {
   const r = classifyDestination(raw, prefixes === undefined ? {} : { allowedPrefixes: prefixes });
@@ -9,7 +9,7 @@ const tagOf = (raw: string, prefixes?: string[]): string => {
 const phone = (number: string): string => JSON.stringify({ _tag: 'PhoneNumber', number });
 const login = (l: string, domain?: string): string => JSON.stringify(domain === undefined ? { _tag: 'SipLogin', login: l } : { _tag: 'SipLogin', login: l, domain });
 
-describe('routing/destination classifyDestination', () => {
+describe('core/destination classifyDestination', () => {
   const table: Array<[string, string]> = [
     ['380123456789', phone('380123456789')],
     ['3 80123456789', phone('380123456789')],
