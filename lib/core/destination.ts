@@ -41,12 +41,18 @@ const SURROUNDING_WHITESPACE = /^[ \t\r\n]+|[ \t\r\n]+$/g;
 const PHONE_LIKE = /^\+?[0-9 ().-]*[0-9][0-9 ().-]*$/;
 const PHONE_SEPARATORS = /[+ ().-]/g;
 
+// What CRMs print when they have no agent: a template rendering a null, a
+// boolean, a failed number conversion. Each would otherwise pass as a SIP login.
+const NO_AGENT_WORDS = new Set(['null', 'undefined', 'none', 'nil', 'false', 'true', 'nan']);
+
 const unsafe = (raw: string, reason: string): DestinationFailure => ({ _tag: 'UnsafeDestination', raw: shown(raw), reason });
 
 /**
  * Turns untrusted text into a Destination, or says why it cannot be one.
  *
- * - Surrounding spaces/tabs/CR/LF are trimmed; nothing left → EmptyDestination.
+ * - Surrounding spaces/tabs/CR/LF are trimmed; nothing left, or a word a CRM
+ *   prints for "no agent" (`null`, `undefined`, `none`, `nil`, `false`,
+ *   `true`, `NaN`, any case) → EmptyDestination.
  * - Only digits and separators (with at most one leading `+`) → a phone
  *   number: separators and the `+` are removed, 3–15 ASCII digits must remain.
  *   The `+` is dropped so one number has one spelling for `allowedPrefixes`
@@ -57,7 +63,7 @@ const unsafe = (raw: string, reason: string): DestinationFailure => ({ _tag: 'Un
 export function classifyDestination(raw: string, rules: DestinationRules): E.Either<DestinationFailure, Destination> {
   if (raw.length > MAX_RAW_LENGTH) return E.left(unsafe(raw, `longer than ${MAX_RAW_LENGTH} characters`));
   const value = raw.replace(SURROUNDING_WHITESPACE, '');
-  if (value === '') return E.left({ _tag: 'EmptyDestination' });
+  if (value === '' || NO_AGENT_WORDS.has(value.toLowerCase())) return E.left({ _tag: 'EmptyDestination' });
   if (PHONE_LIKE.test(value)) {
     const number = value.replace(PHONE_SEPARATORS, '');
     // PHONE_LIKE leaves nothing but ASCII digits once separators are gone.

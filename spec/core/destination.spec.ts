@@ -49,6 +49,14 @@ describe('core/destination classifyDestination', () => {
     expect(classifyDestination('+44 20 7946 0000', { allowedPrefixes: ['380'] })).to.deep.equal(E.left({ _tag: 'ForbiddenDestination', number: '442079460000' }));
   });
 
+  it('takes the words a CRM prints for "no agent", in any case, as an empty answer, not as a SIP login', () => {
+    for (const word of ['null', 'undefined', 'none', 'nil', 'false', 'true', 'NaN', 'NULL', 'Null', ' None\n', 'nan', 'TRUE']) {
+      expect(tagOf(word), JSON.stringify(word)).to.equal('EmptyDestination');
+    }
+    expect(tagOf('nullable')).to.equal(login('nullable'));
+    expect(tagOf('null@pbx.example.com')).to.equal(login('null', 'pbx.example.com'));
+  });
+
   it('does not apply allowedPrefixes to SIP logins', () => expect(tagOf('agent', ['380'])).to.equal(login('agent')));
 
   it('refuses over-long values before looking at them, keeping a short escaped copy for the log', () => {
