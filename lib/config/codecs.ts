@@ -107,6 +107,19 @@ export const Fallback = taggedBy('a fallback ({"action": "dialplan"} or {"action
 });
 export type Fallback = t.TypeOf<typeof Fallback>;
 
+/** A regular expression, compiled once here. */
+export const Pattern = parsedString(
+  'a regular expression',
+  (s) => {
+    try {
+      return new RegExp(s);
+    } catch {
+      return undefined;
+    }
+  },
+  (r: RegExp) => r.source,
+);
+
 // ---- scheme ----------------------------------------------------------------
 
 const SchemeFields = struct(
@@ -130,11 +143,12 @@ const SchemeFields = struct(
     rpcMethod: RpcMethod,
     sipDomain: HostName,
     allowedPrefixes: arrayOf('a non-empty array of digit prefixes', Prefix, 1),
+    extensions: Pattern,
+    loginDomains: arrayOf('a non-empty array of host names', HostName, 1),
   },
 );
 
-/** A scheme: one CRM integration. Cross-field rules are checked here so a decoded Scheme is usable as is. */
-export const Scheme = checked(SchemeFields, (s, c) => {
+const CheckedScheme = checked(SchemeFields, (s, c) => {
   const problems: t.ValidationError[] = [];
   if ((s.submit === 'jsonrpc' || s.import === 'jsonrpc') && s.rpcMethod === undefined) {
     problems.push(problemAt(c, ['rpcMethod'], undefined, 'expected a JSON-RPC method name (required when submit or import is "jsonrpc"), got nothing'));
@@ -154,23 +168,26 @@ export const Scheme = checked(SchemeFields, (s, c) => {
   }
   return problems;
 });
+
+/** A fallback's digits that the scheme's `extensions` match are that extension, as they would be in a CRM answer. */
+function withExtensionFallback(s: t.TypeOf<typeof CheckedScheme>): t.TypeOf<typeof CheckedScheme> {
+  if (s.extensions === undefined || s.fallback.action !== 'bridge' || s.fallback.destination._tag !== 'PhoneNumber') return s;
+  const d = classifyDestination(showDestination(s.fallback.destination), { extensions: s.extensions });
+  return E.isRight(d) ? { ...s, fallback: { action: 'bridge', destination: d.right } } : s;
+}
+
+/** A scheme: one CRM integration. Cross-field rules are checked here so a decoded Scheme is usable as is. */
+export const Scheme = new t.Type<t.TypeOf<typeof CheckedScheme>, unknown, unknown>(
+  CheckedScheme.name,
+  CheckedScheme.is,
+  (u, c) => E.map(withExtensionFallback)(CheckedScheme.validate(u, c)),
+  CheckedScheme.encode,
+);
 export type Scheme = t.TypeOf<typeof Scheme>;
 
 // ---- selection and the whole file ------------------------------------------
 
 export const VariableName = checkedString('a channel variable name (letters, digits, "_")', (s) => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(s));
-
-export const Pattern = parsedString(
-  'a regular expression',
-  (s) => {
-    try {
-      return new RegExp(s);
-    } catch {
-      return undefined;
-    }
-  },
-  (r: RegExp) => r.source,
-);
 
 export const Selection = struct('a selection object', {
   variable: withDefault(VariableName, 'crm_scheme'),

@@ -40,8 +40,8 @@ export type WrongFieldType = Failure<'WrongFieldType', { field: string; got: str
 export type JsonRpcError = Failure<'JsonRpcError', { code: number | null; message: string }>;
 /** Neither a phone number nor a SIP login. `raw` is log-safe (escaped, truncated). */
 export type UnsafeDestination = Failure<'UnsafeDestination', { raw: string; reason: string }>;
-/** A phone number outside the scheme's `allowedPrefixes`. */
-export type ForbiddenDestination = Failure<'ForbiddenDestination', { number: string }>;
+/** A phone number outside the scheme's `allowedPrefixes`, or a login naming a domain outside its login domains. */
+export type ForbiddenDestination = Failure<'ForbiddenDestination', { number: string } | { login: string; domain: string }>;
 
 export type FetchFailure = CrmTimeout | CrmUnreachable | CrmTlsError | CrmHttpStatus | CrmBodyTooLarge | CrmAborted;
 export type DestinationFailure = EmptyDestination | UnsafeDestination | ForbiddenDestination;

@@ -23,7 +23,7 @@ const JsonRpcErrorObject = t.type({ code: t.number, message: t.string });
 // fatal: invalid UTF-8 is refused rather than patched with U+FFFD.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-type Rules = Pick<Scheme, 'import' | 'destinationField' | 'allowedPrefixes'>;
+type Rules = Pick<Scheme, 'import' | 'destinationField' | 'allowedPrefixes' | 'extensions' | 'loginDomains' | 'sipDomain'>;
 
 const unparsable = (reason: string): AnswerFailure => ({ _tag: 'UnparsableAnswer', reason });
 

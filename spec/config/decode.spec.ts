@@ -61,6 +61,16 @@ describe('config decoding', () => {
       expect(config.selection.byCalledNumber[0]?.pattern.test('5551')).to.equal(true);
     });
 
+    it('takes a fallback\'s digits that extensions match as that extension, as in a CRM answer', () => {
+      const bridge = (destination: string) => ({ action: 'bridge', destination });
+      const [ext, pstn] = ok({
+        schemes: [scheme({ extensions: '^1\\d{3}$', fallback: bridge('1000') }), scheme({ name: 'b', extensions: '^1\\d{3}$', fallback: bridge('380441234567') })],
+      }).config.schemes;
+      expect(ext?.fallback).to.deep.equal({ action: 'bridge', destination: { _tag: 'SipLogin', login: '1000' } });
+      expect(pstn?.fallback).to.deep.equal({ action: 'bridge', destination: { _tag: 'PhoneNumber', number: '380441234567' } });
+      expect(ok(withScheme({ fallback: bridge('1000') })).config.schemes[0]?.fallback).to.deep.equal({ action: 'bridge', destination: { _tag: 'PhoneNumber', number: '1000' } });
+    });
+
     it('freezes the whole config', () => {
       const { config } = ok(withScheme({ params: { a: 'b' }, allowedPrefixes: ['380'] }));
       expect(Object.isFrozen(config)).to.equal(true);
@@ -132,6 +142,10 @@ describe('config decoding', () => {
         ['schemes[0].params["a:b"]: expected the name to be an HTTP header name (paramsIn is "headers"), got "a:b"'],
       ],
       ['param name with a space', withScheme({ params: { 'a b': 'x' } }), ['schemes[0].params["a b"]: expected the name to be 1-128 printable ASCII characters without spaces, got "a b"']],
+      ['bad extensions pattern', withScheme({ extensions: '^[1-9' }), ['schemes[0].extensions: expected a regular expression, got "^[1-9"']],
+      ['extensions not a string', withScheme({ extensions: 1000 }), ['schemes[0].extensions: expected a regular expression, got 1000']],
+      ['bad login domain', withScheme({ loginDomains: ['pbx.example.com', 'evil;transport=tcp'] }), ['schemes[0].loginDomains[1]: expected a host name (letters, digits, "-", dot-separated), got "evil;transport=tcp"']],
+      ['empty loginDomains', withScheme({ loginDomains: [] }), ['schemes[0].loginDomains: expected a non-empty array of host names, got []']],
       ['no schemes', { schemes: [] }, ['schemes: expected a non-empty array of schemes, got []']],
       ['bad log level', { logLevel: 'verbose', schemes: [scheme()] }, ['logLevel: expected fatal|error|warn|info|debug|trace|silent, got "verbose"']],
       ['bad port', { listen: { port: 70000 }, schemes: [scheme()] }, ['listen.port: expected an integer port 0..65535, got 70000']],

@@ -57,6 +57,47 @@ describe('core/destination classifyDestination', () => {
     expect(tagOf('null@pbx.example.com')).to.equal(login('null', 'pbx.example.com'));
   });
 
+  describe('extensions', () => {
+    const rules = { extensions: /^[1-9]\d{2,4}$/, allowedPrefixes: ['380'] };
+    const of = (raw: string, r: object = rules) => classifyDestination(raw, r);
+
+    it('takes digits the scheme\'s extensions match as a SIP login, not a phone number', () => {
+      expect(of('1001')).to.deep.equal(E.right({ _tag: 'SipLogin', login: '1001' }));
+      expect(of(' 10-01\n')).to.deep.equal(E.right({ _tag: 'SipLogin', login: '1001' }));
+      expect(of('12')).to.deep.equal(E.left({ _tag: 'UnsafeDestination', raw: '12', reason: 'a phone number needs 3 to 15 digits' }));
+    });
+
+    it('leaves other digits a phone number, still under allowedPrefixes', () => {
+      expect(of('380441234567')).to.deep.equal(E.right({ _tag: 'PhoneNumber', number: '380441234567' }));
+      expect(of('0100')).to.deep.include({ _tag: 'Left' });
+      expect(of('+1001'), 'a + marks an international number').to.deep.equal(E.left({ _tag: 'ForbiddenDestination', number: '1001' }));
+      expect(of('+1001', { extensions: rules.extensions })).to.deep.equal(E.right({ _tag: 'PhoneNumber', number: '1001' }));
+    });
+
+    it('is off by default: an all-digit value is a phone number', () => expect(tagOf('1001')).to.equal(phone('1001')));
+  });
+
+  describe('login domains', () => {
+    it('refuses a login naming a domain other than sipDomain when sipDomain is set', () => {
+      const rules = { sipDomain: 'pbx.example.com' };
+      expect(classifyDestination('agent@tenant2.example.com', rules)).to.deep.equal(
+        E.left({ _tag: 'ForbiddenDestination', login: 'agent', domain: 'tenant2.example.com' }),
+      );
+      expect(classifyDestination('agent@PBX.Example.com', rules), 'DNS names ignore case').to.deep.equal(E.right({ _tag: 'SipLogin', login: 'agent', domain: 'PBX.Example.com' }));
+      expect(classifyDestination('agent', rules)).to.deep.equal(E.right({ _tag: 'SipLogin', login: 'agent' }));
+    });
+
+    it('allows exactly the configured loginDomains', () => {
+      const rules = { sipDomain: 'a.example.com', loginDomains: ['b.example.com', 'c.example.com'] };
+      expect(classifyDestination('agent@c.example.com', rules)).to.deep.equal(E.right({ _tag: 'SipLogin', login: 'agent', domain: 'c.example.com' }));
+      expect(classifyDestination('agent@a.example.com', rules)).to.deep.equal(E.left({ _tag: 'ForbiddenDestination', login: 'agent', domain: 'a.example.com' }));
+    });
+
+    it('allows any host name when neither sipDomain nor loginDomains is set', () => {
+      expect(tagOf('agent@anywhere.example.net')).to.equal(login('agent', 'anywhere.example.net'));
+    });
+  });
+
   it('does not apply allowedPrefixes to SIP logins', () => expect(tagOf('agent', ['380'])).to.equal(login('agent')));
 
   it('refuses over-long values before looking at them, keeping a short escaped copy for the log', () => {

@@ -32,6 +32,30 @@ describe('routing/route over a loopback CRM', () => {
   after(() => crm.close());
   const signal = () => new AbortController().signal;
 
+  describe('extensions and login domains', () => {
+    const pbx = () =>
+      schemeOf({ url: `${crm.url}/route`, import: 'http', gateway: 'gw1', sipDomain: 'pbx.example.com', extensions: '^[1-9]\\d{2,4}$' });
+    const answer = async (body: string) => {
+      crm.respond({ body });
+      return makeRouter({ log: recordingLogger(), fetch: makeGotFetch() })(pbx(), call, signal())();
+    };
+
+    it('dials an extension the CRM answers as digits as the SIP user on sipDomain', async () => {
+      const result = await answer('1001\n');
+      expect(E.isRight(result) && result.right.dialString).to.equal('user/1001@pbx.example.com');
+    });
+
+    it('still dials other digits through the gateway', async () => {
+      const result = await answer('380441234567');
+      expect(E.isRight(result) && result.right.dialString).to.equal('sofia/gateway/gw1/380441234567');
+    });
+
+    it('refuses a login naming another tenant\'s domain, saying which', async () => {
+      const result = await answer('1001@tenant2.example.com');
+      expect(E.isLeft(result) && result.left).to.deep.include({ _tag: 'ForbiddenDestination', login: '1001', domain: 'tenant2.example.com', status: 200 });
+    });
+  });
+
   describe('the seed exchange', () => {
     const seed = () =>
       schemeOf({
