@@ -22,6 +22,7 @@ import {
   taggedBy,
   withDefault,
 } from './combinators.ts';
+import { SafePattern } from './pattern.ts';
 import { compileTemplate } from './template.ts';
 
 const quoted = (u: unknown): string => (u === undefined ? 'nothing' : JSON.stringify(u));
@@ -107,19 +108,6 @@ export const Fallback = taggedBy('a fallback ({"action": "dialplan"} or {"action
 });
 export type Fallback = t.TypeOf<typeof Fallback>;
 
-/** A regular expression, compiled once here. */
-export const Pattern = parsedString(
-  'a regular expression',
-  (s) => {
-    try {
-      return new RegExp(s);
-    } catch {
-      return undefined;
-    }
-  },
-  (r: RegExp) => r.source,
-);
-
 // ---- scheme ----------------------------------------------------------------
 
 const SchemeFields = struct(
@@ -143,7 +131,7 @@ const SchemeFields = struct(
     rpcMethod: RpcMethod,
     sipDomain: HostName,
     allowedPrefixes: arrayOf('a non-empty array of digit prefixes', Prefix, 1),
-    extensions: Pattern,
+    extensions: SafePattern,
     loginDomains: arrayOf('a non-empty array of host names', HostName, 1),
   },
 );
@@ -191,7 +179,7 @@ export const VariableName = checkedString('a channel variable name (letters, dig
 
 export const Selection = struct('a selection object', {
   variable: withDefault(VariableName, 'crm_scheme'),
-  byCalledNumber: withDefault(arrayOf('an array of {"pattern", "scheme"} rules', struct('a rule object', { pattern: Pattern, scheme: SafeToken })), []),
+  byCalledNumber: withDefault(arrayOf('an array of {"pattern", "scheme"} rules', struct('a rule object', { pattern: SafePattern, scheme: SafeToken })), []),
   default: withDefault(SafeToken, 'default'),
 });
 export type Selection = t.TypeOf<typeof Selection>;

@@ -71,6 +71,11 @@ describe('config decoding', () => {
       expect(ok(withScheme({ fallback: bridge('1000') })).config.schemes[0]?.fallback).to.deep.equal({ action: 'bridge', destination: { _tag: 'PhoneNumber', number: '1000' } });
     });
 
+    it('accepts the linear patterns operators write, including nested optional groups', () => {
+      const rules = ['^380', '^(?:\\+?38)?0\\d{9}$', '^(380441234567|380441234568)$', '^5{3}\\d+$'].map((pattern) => ({ pattern, scheme: 'default' }));
+      expect(ok({ selection: { byCalledNumber: rules }, schemes: [scheme({ extensions: '^[1-9]\\d{2,4}$' })] }).config.selection.byCalledNumber).to.have.length(4);
+    });
+
     it('freezes the whole config', () => {
       const { config } = ok(withScheme({ params: { a: 'b' }, allowedPrefixes: ['380'] }));
       expect(Object.isFrozen(config)).to.equal(true);
@@ -142,6 +147,26 @@ describe('config decoding', () => {
         ['schemes[0].params["a:b"]: expected the name to be an HTTP header name (paramsIn is "headers"), got "a:b"'],
       ],
       ['param name with a space', withScheme({ params: { 'a b': 'x' } }), ['schemes[0].params["a b"]: expected the name to be 1-128 printable ASCII characters without spaces, got "a b"']],
+      [
+        'called-number pattern with exponential backtracking',
+        { selection: { byCalledNumber: [{ pattern: '^380', scheme: 'default' }, { pattern: '^(\\d+)+$', scheme: 'default' }] }, schemes: [scheme()] },
+        ['selection.byCalledNumber[1].pattern: expected a regular expression that runs in linear time, got "^(\\\\d+)+$" (exponential backtracking, found by recheck)'],
+      ],
+      [
+        'called-number pattern with polynomial backtracking',
+        { selection: { byCalledNumber: [{ pattern: '^\\d*\\d*x$', scheme: 'default' }] }, schemes: [scheme()] },
+        ['selection.byCalledNumber[0].pattern: expected a regular expression that runs in linear time, got "^\\\\d*\\\\d*x$" (polynomial backtracking, found by recheck)'],
+      ],
+      [
+        'extensions with exponential backtracking',
+        withScheme({ extensions: '^(1|1)*$' }),
+        ['schemes[0].extensions: expected a regular expression that runs in linear time, got "^(1|1)*$" (exponential backtracking, found by recheck)'],
+      ],
+      [
+        'over-long pattern',
+        withScheme({ extensions: `^(${'1'.repeat(600)})$` }),
+        ['schemes[0].extensions: expected a regular expression of at most 512 characters, got 604 characters'],
+      ],
       ['bad extensions pattern', withScheme({ extensions: '^[1-9' }), ['schemes[0].extensions: expected a regular expression, got "^[1-9"']],
       ['extensions not a string', withScheme({ extensions: 1000 }), ['schemes[0].extensions: expected a regular expression, got 1000']],
       ['bad login domain', withScheme({ loginDomains: ['pbx.example.com', 'evil;transport=tcp'] }), ['schemes[0].loginDomains[1]: expected a host name (letters, digits, "-", dot-separated), got "evil;transport=tcp"']],
