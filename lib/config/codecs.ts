@@ -148,9 +148,17 @@ const CheckedScheme = checked(SchemeFields, (s, c) => {
     if (s.submit !== 'http') {
       problems.push(problemAt(c, ['paramsIn'], s.paramsIn, `expected "query-or-body" (only submit "http" can send parameters as headers), got "headers"`));
     }
+    const configured = new Set(Object.keys(s.headers).map((h) => h.toLowerCase()));
     for (const name of Object.keys(s.params)) {
+      const lower = name.toLowerCase();
       if (!HTTP_TOKEN.test(name)) {
         problems.push(problemAt(c, ['params', name], name, `expected the name to be an HTTP header name (paramsIn is "headers"), got ${quoted(name)}`));
+      } else if (RESERVED_HEADERS.has(lower)) {
+        problems.push(
+          problemAt(c, ['params', name], name, `expected the name of a header the HTTP client does not own (not Host, Content-Length, Transfer-Encoding or Connection; paramsIn is "headers"), got ${quoted(name)}`),
+        );
+      } else if (configured.has(lower)) {
+        problems.push(problemAt(c, ['params', name], name, `expected a name other than a configured header's (paramsIn is "headers"), got ${quoted(name)}`));
       }
     }
   }

@@ -76,6 +76,10 @@ describe('config decoding', () => {
       expect(ok({ selection: { byCalledNumber: rules }, schemes: [scheme({ extensions: '^[1-9]\\d{2,4}$' })] }).config.selection.byCalledNumber).to.have.length(4);
     });
 
+    it('lets parameters named like reserved headers travel in the query or body', () => {
+      expect(ok(withScheme({ submit: 'http', params: { host: 'pbx1', connection: 'x' } })).config.schemes[0]?.params).to.have.keys('host', 'connection');
+    });
+
     it('freezes the whole config', () => {
       const { config } = ok(withScheme({ params: { a: 'b' }, allowedPrefixes: ['380'] }));
       expect(Object.isFrozen(config)).to.equal(true);
@@ -145,6 +149,16 @@ describe('config decoding', () => {
         'param name unusable as a header',
         withScheme({ submit: 'http', paramsIn: 'headers', params: { 'a:b': 'x' } }),
         ['schemes[0].params["a:b"]: expected the name to be an HTTP header name (paramsIn is "headers"), got "a:b"'],
+      ],
+      ...['Host', 'content-length', 'Transfer-Encoding', 'CONNECTION'].map((name): [string, unknown, string[]] => [
+        `reserved header ${name} as a parameter`,
+        withScheme({ submit: 'http', paramsIn: 'headers', params: { [name]: 'x' } }),
+        [`schemes[0].params${/-/.test(name) ? `["${name}"]` : `.${name}`}: expected the name of a header the HTTP client does not own (not Host, Content-Length, Transfer-Encoding or Connection; paramsIn is "headers"), got "${name}"`],
+      ]),
+      [
+        'configured header as a parameter',
+        withScheme({ submit: 'http', paramsIn: 'headers', headers: { Authorization: 'Bearer t' }, params: { authorization: '${caller_id_number}' } }),
+        ['schemes[0].params.authorization: expected a name other than a configured header\'s (paramsIn is "headers"), got "authorization"'],
       ],
       ['param name with a space', withScheme({ params: { 'a b': 'x' } }), ['schemes[0].params["a b"]: expected the name to be 1-128 printable ASCII characters without spaces, got "a b"']],
       [
