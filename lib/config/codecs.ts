@@ -236,6 +236,11 @@ export function configWarnings(config: Config): string[] {
     if (s.submit !== 'jsonrpc' && s.import !== 'jsonrpc' && s.rpcMethod !== undefined) {
       warnings.push(`${at}.rpcMethod: unused, neither submit nor import is "jsonrpc"`);
     }
+    if (s.allowedPrefixes === undefined) {
+      warnings.push(
+        `${at}.allowedPrefixes: scheme "${s.name}" sends any phone number its CRM answers through gateway "${s.gateway}" (toll-fraud risk); list the prefixes it may call`,
+      );
+    }
   });
   return warnings;
 }

@@ -207,7 +207,9 @@ describe('config decoding', () => {
 
   describe('warnings', () => {
     it('says that json and jsonrpc submission force POST', () => {
-      const { warnings } = ok({ schemes: [scheme({ method: 'GET' }), scheme({ name: 'r', submit: 'jsonrpc', rpcMethod: 'route', method: 'PUT' })] });
+      const { warnings } = ok({
+        schemes: [scheme({ method: 'GET', allowedPrefixes: ['380'] }), scheme({ name: 'r', submit: 'jsonrpc', rpcMethod: 'route', method: 'PUT', allowedPrefixes: ['380'] })],
+      });
       expect(warnings).to.deep.equal([
         'schemes[0].method: submit "json" always uses POST; the configured "GET" is ignored',
         'schemes[1].method: submit "jsonrpc" always uses POST; the configured "PUT" is ignored',
@@ -215,14 +217,21 @@ describe('config decoding', () => {
     });
 
     it('names settings that have no effect', () => {
-      const { warnings } = ok(withScheme({ import: 'http', submit: 'http', rpcMethod: 'x' }));
+      const { warnings } = ok(withScheme({ import: 'http', submit: 'http', rpcMethod: 'x', allowedPrefixes: ['380'] }));
       expect(warnings).to.deep.equal([
         'schemes[0].destinationField: unused, import "http" reads the whole body',
         'schemes[0].rpcMethod: unused, neither submit nor import is "jsonrpc"',
       ]);
     });
 
-    it('is silent for a clean config', () => expect(ok(withScheme({})).warnings).to.deep.equal([]));
+    it('names a scheme whose gateway takes any number (no allowedPrefixes: the toll-fraud guard is off)', () => {
+      const { warnings } = ok({ schemes: [scheme({ allowedPrefixes: ['380'] }), scheme({ name: 'sales', gateway: 'carrier1' })] });
+      expect(warnings).to.deep.equal([
+        'schemes[1].allowedPrefixes: scheme "sales" sends any phone number its CRM answers through gateway "carrier1" (toll-fraud risk); list the prefixes it may call',
+      ]);
+    });
+
+    it('is silent for a clean config', () => expect(ok(withScheme({ allowedPrefixes: ['380'] })).warnings).to.deep.equal([]));
   });
 });
 
@@ -244,6 +253,7 @@ describe('config loading', () => {
     const r = loadConfig('conf/example-schemes.json');
     if (E.isLeft(r)) throw new Error(formatProblems(r.left));
     expect(r.right.config.schemes.map((s) => `${s.submit}/${s.import}`)).to.include.members(['http/http', 'json/json', 'jsonrpc/jsonrpc']);
+    expect(r.right.warnings, 'every shipped scheme keeps the toll-fraud guard on').to.deep.equal([]);
   });
 
   it('gives line and column of invalid JSON', () => {
