@@ -59,8 +59,12 @@ const requestWithSetOptions = (url: URL, options: http.RequestOptions, callback?
   return (url.protocol === 'https:' ? https.request : http.request)(url, set, callback);
 };
 
-/** A got instance for one scheme: its own keep-alive pool, so one slow CRM cannot starve another's sockets. */
-function clientFor(scheme: Scheme): Got {
+/**
+ * A got instance for one scheme: its own keep-alive pool, so one slow CRM cannot starve another's sockets.
+ * A got stream retries only for a `retry` listener, which makeGotFetch never adds; `retry.limit: 0` keeps
+ * the client from retrying through any other of got's APIs too.
+ */
+export function clientFor(scheme: Scheme): Got {
   return got.extend({
     agent: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
     request: requestWithSetOptions,
