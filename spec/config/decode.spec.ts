@@ -195,6 +195,15 @@ describe('config decoding', () => {
       it(what, () => expect(problems(json)).to.deep.equal(expected));
     }
 
+    it('shows a value nested too deep for JSON.stringify, or megabytes long, cut short instead of throwing', () => {
+      let deep: unknown = [];
+      for (let i = 0; i < 10_000; i++) deep = [deep];
+      expect(problems({ listen: deep, schemes: [scheme()] })).to.deep.equal(['listen: expected a listen object, got [[[[...]]]]']);
+      expect(problems(withScheme({ gateway: 'x'.repeat(1_000_000) }))).to.deep.equal([
+        `schemes[0].gateway: expected a name of letters, digits, ".", "_" or "-" (1-64 characters, starting with a letter or digit), got "${'x'.repeat(120)}"...(1000000 chars)`,
+      ]);
+    });
+
     it('ignores keys starting with // (comments)', () => {
       expect(ok({ '//': 'top', schemes: [scheme({ '// why': 'because' })] }).config.schemes).to.have.length(1);
     });
