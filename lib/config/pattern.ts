@@ -26,6 +26,10 @@ function compile(source: string): Verdict {
   } catch {
     return { ok: false, why: `expected a regular expression, got ${JSON.stringify(source)}` };
   }
+  // recheck's documented default for checkSync is a worker thread driving a native agent process, both
+  // kept for the process's life (+40 MiB RSS for a check made once at start-up): run it on this thread
+  // unless the operator chose otherwise.
+  process.env['RECHECK_SYNC_BACKEND'] ??= 'pure';
   const diagnostics = checkSync(source, '', { timeout: CHECK_TIMEOUT_MS });
   switch (diagnostics.status) {
     case 'safe':
