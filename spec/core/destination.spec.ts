@@ -74,6 +74,12 @@ describe('core/destination classifyDestination', () => {
       expect(of('+1001', { extensions: rules.extensions })).to.deep.equal(E.right({ _tag: 'PhoneNumber', number: '1001' }));
     });
 
+    it('runs the pattern on at most 64 digits (a login\'s longest)', () => {
+      const any = { extensions: /^\d+$/ };
+      expect(of('1'.repeat(64), any)).to.deep.equal(E.right({ _tag: 'SipLogin', login: '1'.repeat(64) }));
+      expect(of('1'.repeat(65), any)).to.deep.include({ _tag: 'Left' });
+    });
+
     it('is off by default: an all-digit value is a phone number', () => expect(tagOf('1001')).to.equal(phone('1001')));
   });
 
