@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/codecs.ts';
+import { makeGotFetch } from './crm/fetch.ts';
 import { listenOutbound } from './esl/outbound-server.ts';
 import type { Logger } from './log.ts';
 import { makeRouter, type Router } from './routing/route.ts';
@@ -31,7 +32,7 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
   const handle = handleCall({
     config,
     log,
-    route: options.route ?? makeRouter({ log }),
+    route: options.route ?? makeRouter({ log, fetch: makeGotFetch() }),
     newId: randomUUID,
     now: () => performance.now(),
     limits: options.limits ?? DEFAULT_LIMITS,

@@ -7,8 +7,8 @@
 import { isIP } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { classifyDestination, showDestination } from '../routing/destination.ts';
-import { HOST_NAME, SAFE_TOKEN } from '../routing/tokens.ts';
+import { classifyDestination, showDestination } from '../core/destination.ts';
+import { HOST_NAME, SAFE_TOKEN } from '../core/tokens.ts';
 import {
   arrayOf,
   checked,
@@ -22,6 +22,7 @@ import {
   taggedBy,
   withDefault,
 } from './combinators.ts';
+import { SafePattern } from './pattern.ts';
 import { compileTemplate } from './template.ts';
 
 const quoted = (u: unknown): string => (u === undefined ? 'nothing' : JSON.stringify(u));
@@ -130,11 +131,12 @@ const SchemeFields = struct(
     rpcMethod: RpcMethod,
     sipDomain: HostName,
     allowedPrefixes: arrayOf('a non-empty array of digit prefixes', Prefix, 1),
+    extensions: SafePattern,
+    loginDomains: arrayOf('a non-empty array of host names', HostName, 1),
   },
 );
 
-/** A scheme: one CRM integration. Cross-field rules are checked here so a decoded Scheme is usable as is. */
-export const Scheme = checked(SchemeFields, (s, c) => {
+const CheckedScheme = checked(SchemeFields, (s, c) => {
   const problems: t.ValidationError[] = [];
   if ((s.submit === 'jsonrpc' || s.import === 'jsonrpc') && s.rpcMethod === undefined) {
     problems.push(problemAt(c, ['rpcMethod'], undefined, 'expected a JSON-RPC method name (required when submit or import is "jsonrpc"), got nothing'));
@@ -146,35 +148,46 @@ export const Scheme = checked(SchemeFields, (s, c) => {
     if (s.submit !== 'http') {
       problems.push(problemAt(c, ['paramsIn'], s.paramsIn, `expected "query-or-body" (only submit "http" can send parameters as headers), got "headers"`));
     }
+    const configured = new Set(Object.keys(s.headers).map((h) => h.toLowerCase()));
     for (const name of Object.keys(s.params)) {
+      const lower = name.toLowerCase();
       if (!HTTP_TOKEN.test(name)) {
         problems.push(problemAt(c, ['params', name], name, `expected the name to be an HTTP header name (paramsIn is "headers"), got ${quoted(name)}`));
+      } else if (RESERVED_HEADERS.has(lower)) {
+        problems.push(
+          problemAt(c, ['params', name], name, `expected the name of a header the HTTP client does not own (not Host, Content-Length, Transfer-Encoding or Connection; paramsIn is "headers"), got ${quoted(name)}`),
+        );
+      } else if (configured.has(lower)) {
+        problems.push(problemAt(c, ['params', name], name, `expected a name other than a configured header's (paramsIn is "headers"), got ${quoted(name)}`));
       }
     }
   }
   return problems;
 });
+
+/** A fallback's digits that the scheme's `extensions` match are that extension, as they would be in a CRM answer. */
+function withExtensionFallback(s: t.TypeOf<typeof CheckedScheme>): t.TypeOf<typeof CheckedScheme> {
+  if (s.extensions === undefined || s.fallback.action !== 'bridge' || s.fallback.destination._tag !== 'PhoneNumber') return s;
+  const d = classifyDestination(showDestination(s.fallback.destination), { extensions: s.extensions });
+  return E.isRight(d) ? { ...s, fallback: { action: 'bridge', destination: d.right } } : s;
+}
+
+/** A scheme: one CRM integration. Cross-field rules are checked here so a decoded Scheme is usable as is. */
+export const Scheme = new t.Type<t.TypeOf<typeof CheckedScheme>, unknown, unknown>(
+  CheckedScheme.name,
+  CheckedScheme.is,
+  (u, c) => E.map(withExtensionFallback)(CheckedScheme.validate(u, c)),
+  CheckedScheme.encode,
+);
 export type Scheme = t.TypeOf<typeof Scheme>;
 
 // ---- selection and the whole file ------------------------------------------
 
 export const VariableName = checkedString('a channel variable name (letters, digits, "_")', (s) => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(s));
 
-export const Pattern = parsedString(
-  'a regular expression',
-  (s) => {
-    try {
-      return new RegExp(s);
-    } catch {
-      return undefined;
-    }
-  },
-  (r: RegExp) => r.source,
-);
-
 export const Selection = struct('a selection object', {
   variable: withDefault(VariableName, 'crm_scheme'),
-  byCalledNumber: withDefault(arrayOf('an array of {"pattern", "scheme"} rules', struct('a rule object', { pattern: Pattern, scheme: SafeToken })), []),
+  byCalledNumber: withDefault(arrayOf('an array of {"pattern", "scheme"} rules', struct('a rule object', { pattern: SafePattern, scheme: SafeToken })), []),
   default: withDefault(SafeToken, 'default'),
 });
 export type Selection = t.TypeOf<typeof Selection>;
@@ -222,6 +235,11 @@ export function configWarnings(config: Config): string[] {
     }
     if (s.submit !== 'jsonrpc' && s.import !== 'jsonrpc' && s.rpcMethod !== undefined) {
       warnings.push(`${at}.rpcMethod: unused, neither submit nor import is "jsonrpc"`);
+    }
+    if (s.allowedPrefixes === undefined) {
+      warnings.push(
+        `${at}.allowedPrefixes: scheme "${s.name}" sends any phone number its CRM answers through gateway "${s.gateway}" (toll-fraud risk); list the prefixes it may call`,
+      );
     }
   });
   return warnings;

@@ -6,6 +6,7 @@
  * failure per problem, each at the exact path of the offending value.
  */
 import * as t from 'io-ts';
+import { describe } from './describe.ts';
 
 /** Marks a context entry whose children are array indexes (`[n]` in paths). */
 export const ARRAY_PARENT_TAG = 'ArrayType';
@@ -165,7 +166,7 @@ export function mapOf<V extends t.Mixed>(
         const kc = t.appendContext(c, k, key, k);
         const kr = key.validate(k, kc);
         if (kr._tag === 'Left') {
-          errors.push({ value: k, context: kc, message: `expected the name to be ${key.name}, got ${JSON.stringify(k)}` });
+          errors.push({ value: k, context: kc, message: `expected the name to be ${key.name}, got ${describe(k)}` });
           continue;
         }
         const vr = value.validate(v, t.appendContext(c, k, value, v));

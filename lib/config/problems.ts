@@ -1,6 +1,7 @@
 /** io-ts failures turned into one readable line per problem. */
 import type * as t from 'io-ts';
 import { ARRAY_PARENT_TAG } from './combinators.ts';
+import { describe } from './describe.ts';
 
 export interface ConfigProblem {
   /** e.g. `schemes[1].method`; empty for the file as a whole. */
@@ -29,8 +30,6 @@ function pathOf(context: t.Context): string {
   }
   return path;
 }
-
-const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
 
 export function toProblems(errors: t.Errors): ConfigProblem[] {
   return errors.map((e) => {

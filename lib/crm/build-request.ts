@@ -1,7 +1,7 @@
 /** Step 1 (pure): a scheme and a call become the HTTP request sent to the CRM. */
 import type { Scheme } from '../config/codecs.ts';
 import { renderTemplate } from '../config/template.ts';
-import type { Call } from '../routing/call.ts';
+import type { Call } from '../core/call.ts';
 import { VERSION } from './version.ts';
 
 export type HttpMethod = Scheme['method'];

@@ -6,9 +6,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import type { FieldPath, Scheme } from '../config/codecs.ts';
-import { classifyDestination, type Destination } from '../routing/destination.ts';
-import type { AnswerFailure } from '../routing/failure.ts';
-import { shown } from '../routing/log-safe.ts';
+import { classifyDestination, type Destination } from '../core/destination.ts';
+import type { AnswerFailure } from '../core/failure.ts';
+import { shown } from '../core/log-safe.ts';
 
 /** A JSON answer must be an object (arrays and scalars are refused). */
 const JsonObject = t.UnknownRecord;
@@ -23,7 +23,7 @@ const JsonRpcErrorObject = t.type({ code: t.number, message: t.string });
 // fatal: invalid UTF-8 is refused rather than patched with U+FFFD.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-type Rules = Pick<Scheme, 'import' | 'destinationField' | 'allowedPrefixes'>;
+type Rules = Pick<Scheme, 'import' | 'destinationField' | 'allowedPrefixes' | 'extensions' | 'loginDomains' | 'sipDomain'>;
 
 const unparsable = (reason: string): AnswerFailure => ({ _tag: 'UnparsableAnswer', reason });
 

@@ -10,7 +10,7 @@ import got, { type Got } from 'got';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import type { Scheme } from '../config/codecs.ts';
-import type { FetchFailure } from '../routing/failure.ts';
+import type { FetchFailure } from '../core/failure.ts';
 import type { CrmRequest } from './build-request.ts';
 
 /** Largest answer read (after decompression); a destination is a few dozen bytes. */
@@ -59,8 +59,12 @@ const requestWithSetOptions = (url: URL, options: http.RequestOptions, callback?
   return (url.protocol === 'https:' ? https.request : http.request)(url, set, callback);
 };
 
-/** A got instance for one scheme: its own keep-alive pool, so one slow CRM cannot starve another's sockets. */
-function clientFor(scheme: Scheme): Got {
+/**
+ * A got instance for one scheme: its own keep-alive pool, so one slow CRM cannot starve another's sockets.
+ * A got stream retries only for a `retry` listener, which makeGotFetch never adds; `retry.limit: 0` keeps
+ * the client from retrying through any other of got's APIs too.
+ */
+export function clientFor(scheme: Scheme): Got {
   return got.extend({
     agent: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
     request: requestWithSetOptions,

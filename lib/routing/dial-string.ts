@@ -1,6 +1,6 @@
 /** The FreeSWITCH endpoint for a destination (the telephony layer adds `{originate_timeout=N}`). */
 import type { Scheme } from '../config/codecs.ts';
-import type { Destination } from './destination.ts';
+import type { Destination } from '../core/destination.ts';
 
 /**
  * Safe by construction: every piece was validated as a token, host name or

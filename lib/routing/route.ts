@@ -8,11 +8,11 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import type { Scheme } from '../config/codecs.ts';
 import { buildRequest } from '../crm/build-request.ts';
 import { decodeAnswer } from '../crm/decode-answer.ts';
-import { makeGotFetch, type CrmFetch } from '../crm/fetch.ts';
-import type { Call } from './call.ts';
-import type { Destination } from './destination.ts';
+import type { CrmFetch } from '../crm/fetch.ts';
+import type { Call } from '../core/call.ts';
+import type { Destination } from '../core/destination.ts';
 import { dialString } from './dial-string.ts';
-import type { RoutingFailure } from './failure.ts';
+import type { RoutingFailure } from '../core/failure.ts';
 import type { Logger } from './logger.ts';
 
 export interface Route {
@@ -25,8 +25,8 @@ export interface Route {
 
 export interface RouterDeps {
   readonly log: Logger;
-  /** How the CRM is asked; defaults to got with a keep-alive pool per scheme. */
-  readonly fetch?: CrmFetch;
+  /** How the CRM is asked: an effect, so it is made where the process is wired (server.ts) and passed in. */
+  readonly fetch: CrmFetch;
 }
 
 export type Router = (scheme: Scheme, call: Call, signal: AbortSignal) => TE.TaskEither<RoutingFailure, Route>;
@@ -45,7 +45,7 @@ function logFailure(log: Logger, scheme: Scheme, call: Call, failure: RoutingFai
 }
 
 export function makeRouter(deps: RouterDeps): Router {
-  const fetch = deps.fetch ?? makeGotFetch();
+  const { fetch } = deps;
   // Unique per process: JSON-RPC only needs an answer to be matched to its request.
   let nextRpcId = 1;
   return (scheme, call, signal) => {

@@ -1,5 +1,5 @@
 import type * as t from 'io-ts';
-import { Call } from '../routing/call.ts';
+import { Call } from '../core/call.ts';
 import type { ReplyFrame } from '../esl/frame.ts';
 
 /**

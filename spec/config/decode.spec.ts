@@ -61,6 +61,25 @@ describe('config decoding', () => {
       expect(config.selection.byCalledNumber[0]?.pattern.test('5551')).to.equal(true);
     });
 
+    it('takes a fallback\'s digits that extensions match as that extension, as in a CRM answer', () => {
+      const bridge = (destination: string) => ({ action: 'bridge', destination });
+      const [ext, pstn] = ok({
+        schemes: [scheme({ extensions: '^1\\d{3}$', fallback: bridge('1000') }), scheme({ name: 'b', extensions: '^1\\d{3}$', fallback: bridge('380441234567') })],
+      }).config.schemes;
+      expect(ext?.fallback).to.deep.equal({ action: 'bridge', destination: { _tag: 'SipLogin', login: '1000' } });
+      expect(pstn?.fallback).to.deep.equal({ action: 'bridge', destination: { _tag: 'PhoneNumber', number: '380441234567' } });
+      expect(ok(withScheme({ fallback: bridge('1000') })).config.schemes[0]?.fallback).to.deep.equal({ action: 'bridge', destination: { _tag: 'PhoneNumber', number: '1000' } });
+    });
+
+    it('accepts the linear patterns operators write, including nested optional groups', () => {
+      const rules = ['^380', '^(?:\\+?38)?0\\d{9}$', '^(380441234567|380441234568)$', '^5{3}\\d+$'].map((pattern) => ({ pattern, scheme: 'default' }));
+      expect(ok({ selection: { byCalledNumber: rules }, schemes: [scheme({ extensions: '^[1-9]\\d{2,4}$' })] }).config.selection.byCalledNumber).to.have.length(4);
+    });
+
+    it('lets parameters named like reserved headers travel in the query or body', () => {
+      expect(ok(withScheme({ submit: 'http', params: { host: 'pbx1', connection: 'x' } })).config.schemes[0]?.params).to.have.keys('host', 'connection');
+    });
+
     it('freezes the whole config', () => {
       const { config } = ok(withScheme({ params: { a: 'b' }, allowedPrefixes: ['380'] }));
       expect(Object.isFrozen(config)).to.equal(true);
@@ -131,7 +150,41 @@ describe('config decoding', () => {
         withScheme({ submit: 'http', paramsIn: 'headers', params: { 'a:b': 'x' } }),
         ['schemes[0].params["a:b"]: expected the name to be an HTTP header name (paramsIn is "headers"), got "a:b"'],
       ],
+      ...['Host', 'content-length', 'Transfer-Encoding', 'CONNECTION'].map((name): [string, unknown, string[]] => [
+        `reserved header ${name} as a parameter`,
+        withScheme({ submit: 'http', paramsIn: 'headers', params: { [name]: 'x' } }),
+        [`schemes[0].params${/-/.test(name) ? `["${name}"]` : `.${name}`}: expected the name of a header the HTTP client does not own (not Host, Content-Length, Transfer-Encoding or Connection; paramsIn is "headers"), got "${name}"`],
+      ]),
+      [
+        'configured header as a parameter',
+        withScheme({ submit: 'http', paramsIn: 'headers', headers: { Authorization: 'Bearer t' }, params: { authorization: '${caller_id_number}' } }),
+        ['schemes[0].params.authorization: expected a name other than a configured header\'s (paramsIn is "headers"), got "authorization"'],
+      ],
       ['param name with a space', withScheme({ params: { 'a b': 'x' } }), ['schemes[0].params["a b"]: expected the name to be 1-128 printable ASCII characters without spaces, got "a b"']],
+      [
+        'called-number pattern with exponential backtracking',
+        { selection: { byCalledNumber: [{ pattern: '^380', scheme: 'default' }, { pattern: '^(\\d+)+$', scheme: 'default' }] }, schemes: [scheme()] },
+        ['selection.byCalledNumber[1].pattern: expected a regular expression that runs in linear time, got "^(\\\\d+)+$" (exponential backtracking, found by recheck)'],
+      ],
+      [
+        'called-number pattern with polynomial backtracking',
+        { selection: { byCalledNumber: [{ pattern: '^\\d*\\d*x$', scheme: 'default' }] }, schemes: [scheme()] },
+        ['selection.byCalledNumber[0].pattern: expected a regular expression that runs in linear time, got "^\\\\d*\\\\d*x$" (polynomial backtracking, found by recheck)'],
+      ],
+      [
+        'extensions with exponential backtracking',
+        withScheme({ extensions: '^(1|1)*$' }),
+        ['schemes[0].extensions: expected a regular expression that runs in linear time, got "^(1|1)*$" (exponential backtracking, found by recheck)'],
+      ],
+      [
+        'over-long pattern',
+        withScheme({ extensions: `^(${'1'.repeat(600)})$` }),
+        ['schemes[0].extensions: expected a regular expression of at most 512 characters, got 604 characters'],
+      ],
+      ['bad extensions pattern', withScheme({ extensions: '^[1-9' }), ['schemes[0].extensions: expected a regular expression, got "^[1-9"']],
+      ['extensions not a string', withScheme({ extensions: 1000 }), ['schemes[0].extensions: expected a regular expression, got 1000']],
+      ['bad login domain', withScheme({ loginDomains: ['pbx.example.com', 'evil;transport=tcp'] }), ['schemes[0].loginDomains[1]: expected a host name (letters, digits, "-", dot-separated), got "evil;transport=tcp"']],
+      ['empty loginDomains', withScheme({ loginDomains: [] }), ['schemes[0].loginDomains: expected a non-empty array of host names, got []']],
       ['no schemes', { schemes: [] }, ['schemes: expected a non-empty array of schemes, got []']],
       ['bad log level', { logLevel: 'verbose', schemes: [scheme()] }, ['logLevel: expected fatal|error|warn|info|debug|trace|silent, got "verbose"']],
       ['bad port', { listen: { port: 70000 }, schemes: [scheme()] }, ['listen.port: expected an integer port 0..65535, got 70000']],
@@ -141,6 +194,15 @@ describe('config decoding', () => {
     for (const [what, json, expected] of cases) {
       it(what, () => expect(problems(json)).to.deep.equal(expected));
     }
+
+    it('shows a value nested too deep for JSON.stringify, or megabytes long, cut short instead of throwing', () => {
+      let deep: unknown = [];
+      for (let i = 0; i < 10_000; i++) deep = [deep];
+      expect(problems({ listen: deep, schemes: [scheme()] })).to.deep.equal(['listen: expected a listen object, got [[[[...]]]]']);
+      expect(problems(withScheme({ gateway: 'x'.repeat(1_000_000) }))).to.deep.equal([
+        `schemes[0].gateway: expected a name of letters, digits, ".", "_" or "-" (1-64 characters, starting with a letter or digit), got "${'x'.repeat(120)}"...(1000000 chars)`,
+      ]);
+    });
 
     it('ignores keys starting with // (comments)', () => {
       expect(ok({ '//': 'top', schemes: [scheme({ '// why': 'because' })] }).config.schemes).to.have.length(1);
@@ -154,7 +216,9 @@ describe('config decoding', () => {
 
   describe('warnings', () => {
     it('says that json and jsonrpc submission force POST', () => {
-      const { warnings } = ok({ schemes: [scheme({ method: 'GET' }), scheme({ name: 'r', submit: 'jsonrpc', rpcMethod: 'route', method: 'PUT' })] });
+      const { warnings } = ok({
+        schemes: [scheme({ method: 'GET', allowedPrefixes: ['380'] }), scheme({ name: 'r', submit: 'jsonrpc', rpcMethod: 'route', method: 'PUT', allowedPrefixes: ['380'] })],
+      });
       expect(warnings).to.deep.equal([
         'schemes[0].method: submit "json" always uses POST; the configured "GET" is ignored',
         'schemes[1].method: submit "jsonrpc" always uses POST; the configured "PUT" is ignored',
@@ -162,14 +226,21 @@ describe('config decoding', () => {
     });
 
     it('names settings that have no effect', () => {
-      const { warnings } = ok(withScheme({ import: 'http', submit: 'http', rpcMethod: 'x' }));
+      const { warnings } = ok(withScheme({ import: 'http', submit: 'http', rpcMethod: 'x', allowedPrefixes: ['380'] }));
       expect(warnings).to.deep.equal([
         'schemes[0].destinationField: unused, import "http" reads the whole body',
         'schemes[0].rpcMethod: unused, neither submit nor import is "jsonrpc"',
       ]);
     });
 
-    it('is silent for a clean config', () => expect(ok(withScheme({})).warnings).to.deep.equal([]));
+    it('names a scheme whose gateway takes any number (no allowedPrefixes: the toll-fraud guard is off)', () => {
+      const { warnings } = ok({ schemes: [scheme({ allowedPrefixes: ['380'] }), scheme({ name: 'sales', gateway: 'carrier1' })] });
+      expect(warnings).to.deep.equal([
+        'schemes[1].allowedPrefixes: scheme "sales" sends any phone number its CRM answers through gateway "carrier1" (toll-fraud risk); list the prefixes it may call',
+      ]);
+    });
+
+    it('is silent for a clean config', () => expect(ok(withScheme({ allowedPrefixes: ['380'] })).warnings).to.deep.equal([]));
   });
 });
 
@@ -191,6 +262,7 @@ describe('config loading', () => {
     const r = loadConfig('conf/example-schemes.json');
     if (E.isLeft(r)) throw new Error(formatProblems(r.left));
     expect(r.right.config.schemes.map((s) => `${s.submit}/${s.import}`)).to.include.members(['http/http', 'json/json', 'jsonrpc/jsonrpc']);
+    expect(r.right.warnings, 'every shipped scheme keeps the toll-fraud guard on').to.deep.equal([]);
   });
 
   it('gives line and column of invalid JSON', () => {

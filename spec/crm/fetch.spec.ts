@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Scheme } from '../../lib/config/codecs.ts';
 import { buildRequest } from '../../lib/crm/build-request.ts';
-import { makeGotFetch, MAX_ANSWER_BYTES } from '../../lib/crm/fetch.ts';
+import { clientFor, makeGotFetch, MAX_ANSWER_BYTES } from '../../lib/crm/fetch.ts';
+import { delay } from '../../lib/delay.ts';
 import { startCrmServer, type CrmServer } from '../support/crm-server.ts';
 import { call, schemeOf } from './scheme-fixture.ts';
 
@@ -45,11 +46,22 @@ describe('crm/fetch against a loopback CRM', () => {
     expect(E.isLeft(r) && r.left).to.deep.include({ _tag: 'CrmHttpStatus', status: 503 });
   });
 
-  it('does not retry a failed exchange (got would retry a GET on 500)', async () => {
-    crm.respond({ status: 500 });
+  it('does not retry a failed exchange: a GET whose connection drops is asked once', async () => {
+    crm.respond({ destroySocket: true });
     const before = crm.received.length;
-    await ask(at({ submit: 'http', method: 'GET' }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const r = await ask(at({ submit: 'http', method: 'GET' }));
+    expect(E.isLeft(r) && r.left._tag).to.equal('CrmUnreachable');
+    expect(crm.received.length - before).to.equal(1);
+  });
+
+  it('makes clients that never retry, whichever of got\'s APIs uses them (got retries a dropped GET twice by default)', async () => {
+    crm.respond({ destroySocket: true });
+    const before = crm.received.length;
+    // got's first retry waits a second: a client that retries is still busy when the bound fires.
+    const bound = delay(500, 'retrying' as const);
+    const settled = await Promise.race([clientFor(at())(`${crm.url}/route`).then(() => 'answered' as const, (e: { code?: unknown }) => e.code), bound.promise]);
+    bound.cancel();
+    expect(settled).to.equal('ECONNRESET');
     expect(crm.received.length - before).to.equal(1);
   });
 
@@ -121,8 +133,11 @@ describe('crm/fetch against a loopback CRM', () => {
     expect(crm.received.length).to.equal(before);
   });
 
-  it('does not follow redirects', async () => {
-    crm.respond({ status: 302, body: '' });
-    expect(await tagOf(at())).to.equal('CrmHttpStatus');
+  it('does not follow redirects, even to an answer that would route', async () => {
+    crm.respond((request) => (request.url === '/route' ? { status: 302, headers: { location: `${crm.url}/agent` } } : { body: '380441234567' }));
+    const before = crm.received.length;
+    const r = await ask(at());
+    expect(E.isLeft(r) && r.left).to.deep.include({ _tag: 'CrmHttpStatus', status: 302 });
+    expect(crm.received.slice(before).map((q) => q.url)).to.deep.equal(['/route']);
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Scheme } from '../../lib/config/codecs.ts';
+import { makeGotFetch } from '../../lib/crm/fetch.ts';
 import { makeRouter } from '../../lib/routing/route.ts';
 import { startCrmServer, type CrmServer } from '../support/crm-server.ts';
 import { HOSTILE_BODIES, HOSTILE_VALUES, type ImportKind } from './hostile-answers.ts';
@@ -25,7 +26,7 @@ describe('hostile CRM answers, served over loopback', () => {
     const log = recordingLogger();
     const scheme = schemes.get(imp);
     if (scheme === undefined) throw new Error('no scheme');
-    const result = await makeRouter({ log })(scheme, call, new AbortController().signal)();
+    const result = await makeRouter({ log, fetch: makeGotFetch() })(scheme, call, new AbortController().signal)();
     return { result, log };
   };
 

@@ -3,7 +3,7 @@
  * named typed failure. Served by the loopback CRM (spec/support/crm-server.ts)
  * to a scheme with `destinationField: "number_01"` and `allowedPrefixes: ["380"]`.
  */
-import type { RoutingFailureTag } from '../../lib/routing/failure.ts';
+import type { RoutingFailureTag } from '../../lib/core/failure.ts';
 
 export type ImportKind = 'http' | 'json' | 'jsonrpc';
 
@@ -28,6 +28,8 @@ export interface HostileBody {
 const U = 'UnsafeDestination';
 
 export const HOSTILE_VALUES: readonly HostileValue[] = [
+  // Seen on a real FreeSWITCH: a text body `null` became `bridge user/null`.
+  ...['null', 'undefined', 'None', 'nil', 'FALSE', 'true', 'NaN', 'null\n'].map((value) => ({ label: `no-agent word ${JSON.stringify(value)}`, value, expect: 'EmptyDestination' as const })),
   { label: 'second bridge target after a comma', value: '1000,user/evil', expect: U },
   { label: 'channel variables in braces', value: '{absolute_codec_string=PCMU}1000', expect: U },
   { label: 'per-leg variables in brackets', value: '[leg_timeout=1]1000', expect: U },

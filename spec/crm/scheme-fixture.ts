@@ -2,7 +2,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Scheme } from '../../lib/config/codecs.ts';
 import { decodeConfig, formatProblems } from '../../lib/config/load.ts';
-import type { Call } from '../../lib/routing/call.ts';
+import type { Call } from '../../lib/core/call.ts';
 import type { Logger } from '../../lib/routing/logger.ts';
 
 export function schemeOf(settings: Record<string, unknown>): Scheme {

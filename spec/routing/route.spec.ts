@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import type { Logger } from '../../lib/routing/logger.ts';
+import { makeGotFetch } from '../../lib/crm/fetch.ts';
+import { delay } from '../../lib/delay.ts';
 import { makeRouter } from '../../lib/routing/route.ts';
 import { call, recordingLogger, schemeOf } from '../crm/scheme-fixture.ts';
 import { startCrmServer, type CrmServer, type Received } from '../support/crm-server.ts';
@@ -31,6 +33,30 @@ describe('routing/route over a loopback CRM', () => {
   after(() => crm.close());
   const signal = () => new AbortController().signal;
 
+  describe('extensions and login domains', () => {
+    const pbx = () =>
+      schemeOf({ url: `${crm.url}/route`, import: 'http', gateway: 'gw1', sipDomain: 'pbx.example.com', extensions: '^[1-9]\\d{2,4}$' });
+    const answer = async (body: string) => {
+      crm.respond({ body });
+      return makeRouter({ log: recordingLogger(), fetch: makeGotFetch() })(pbx(), call, signal())();
+    };
+
+    it('dials an extension the CRM answers as digits as the SIP user on sipDomain', async () => {
+      const result = await answer('1001\n');
+      expect(E.isRight(result) && result.right.dialString).to.equal('user/1001@pbx.example.com');
+    });
+
+    it('still dials other digits through the gateway', async () => {
+      const result = await answer('380441234567');
+      expect(E.isRight(result) && result.right.dialString).to.equal('sofia/gateway/gw1/380441234567');
+    });
+
+    it('refuses a login naming another tenant\'s domain, saying which', async () => {
+      const result = await answer('1001@tenant2.example.com');
+      expect(E.isLeft(result) && result.left).to.deep.include({ _tag: 'ForbiddenDestination', login: '1001', domain: 'tenant2.example.com', status: 200 });
+    });
+  });
+
   describe('the seed exchange', () => {
     const seed = () =>
       schemeOf({
@@ -44,7 +70,7 @@ describe('routing/route over a loopback CRM', () => {
 
     it('POSTs JSON and bridges the number_01 of the JSON answer', async () => {
       crm.respond({ body: '{"number_01":"3 80123456789"}', contentType: 'application/json' });
-      const result = await makeRouter({ log: recordingLogger() })(seed(), call, signal())();
+      const result = await makeRouter({ log: recordingLogger(), fetch: makeGotFetch() })(seed(), call, signal())();
       const got = crm.received[crm.received.length - 1];
       expect(got?.method).to.equal('POST');
       expect(got?.headers['content-type']).to.equal('application/json');
@@ -58,7 +84,7 @@ describe('routing/route over a loopback CRM', () => {
 
     it('bridges the same number from a plain-text answer sent as text/html', async () => {
       crm.respond({ body: '380123456789', contentType: 'text/html' });
-      const result = await makeRouter({ log: recordingLogger() })(schemeOf({ url: `${crm.url}/route`, submit: 'json', import: 'http', gateway: 'gw1' }), call, signal())();
+      const result = await makeRouter({ log: recordingLogger(), fetch: makeGotFetch() })(schemeOf({ url: `${crm.url}/route`, submit: 'json', import: 'http', gateway: 'gw1' }), call, signal())();
       expect(E.isRight(result) && result.right.dialString).to.equal('sofia/gateway/gw1/380123456789');
     });
   });
@@ -75,7 +101,7 @@ describe('routing/route over a loopback CRM', () => {
               return { body, contentType: imp === 'http' ? 'text/plain' : 'application/json' };
             });
             const scheme = schemeOf({ url: `${crm.url}/route?k=1`, submit, import: imp, method, rpcMethod: 'route', destinationField: 'data.agent', sipDomain: 'pbx.example.com' });
-            const result = await makeRouter({ log: recordingLogger() })(scheme, call, signal())();
+            const result = await makeRouter({ log: recordingLogger(), fetch: makeGotFetch() })(scheme, call, signal())();
             const got = await crm.nextRequest();
             expect(got.method).to.equal(submit === 'http' ? method : 'POST');
             expect(got.url.startsWith('/route?k=1')).to.equal(true);
@@ -90,13 +116,13 @@ describe('routing/route over a loopback CRM', () => {
 
   it('refuses a JSON-RPC answer whose id is not the one sent', async () => {
     crm.respond({ body: '{"jsonrpc":"2.0","id":"other","result":"380123456789"}', contentType: 'application/json' });
-    const result = await makeRouter({ log: recordingLogger() })(schemeOf({ url: crm.url, submit: 'jsonrpc', import: 'jsonrpc', rpcMethod: 'r' }), call, signal())();
+    const result = await makeRouter({ log: recordingLogger(), fetch: makeGotFetch() })(schemeOf({ url: crm.url, submit: 'jsonrpc', import: 'jsonrpc', rpcMethod: 'r' }), call, signal())();
     expect(E.isLeft(result) && result.left).to.deep.include({ _tag: 'UnparsableAnswer', status: 200 });
   });
 
   it('gives every request its own JSON-RPC id', async () => {
     crm.respond((r) => ({ body: JSON.stringify({ jsonrpc: '2.0', id: (JSON.parse(r.body) as { id: number }).id, result: '1000@pbx' }) }));
-    const route = makeRouter({ log: recordingLogger() });
+    const route = makeRouter({ log: recordingLogger(), fetch: makeGotFetch() });
     const scheme = schemeOf({ url: crm.url, submit: 'jsonrpc', import: 'jsonrpc', rpcMethod: 'r' });
     await route(scheme, call, signal())();
     await route(scheme, call, signal())();
@@ -107,11 +133,14 @@ describe('routing/route over a loopback CRM', () => {
   it('aborts the exchange when the caller hangs up, and the CRM sees the connection close', async () => {
     crm.respond({ neverAnswer: true });
     const abort = new AbortController();
-    const pending = makeRouter({ log: recordingLogger() })(schemeOf({ url: crm.url, responseTimeout: 10 }), call, abort.signal)();
+    const pending = makeRouter({ log: recordingLogger(), fetch: makeGotFetch() })(schemeOf({ url: crm.url, responseTimeout: 10 }), call, abort.signal)();
     const got = await crm.nextRequest();
     abort.abort();
-    const result = await pending;
-    expect(E.isLeft(result) && result.left._tag).to.equal('CrmAborted');
+    // Well before responseTimeout (10 s), which would also end the exchange.
+    const bound = delay(2000, 'still waiting on the CRM 2 s after the hang-up' as const);
+    const result = await Promise.race([pending, bound.promise]);
+    bound.cancel();
+    expect(typeof result === 'string' ? result : E.isLeft(result) && result.left._tag).to.equal('CrmAborted');
     await got.clientLeft;
     expect(got.clientLeftEarly).to.equal(true);
   });
@@ -120,7 +149,7 @@ describe('routing/route over a loopback CRM', () => {
     crm.respond({ body: '1000,user/evil\n\u0663' });
     const log = recordingLogger();
     const scheme = schemeOf({ url: crm.url, import: 'http', headers: { Authorization: 'Bearer s3cret-token' } });
-    const result = await makeRouter({ log })(scheme, call, signal())();
+    const result = await makeRouter({ log, fetch: makeGotFetch() })(scheme, call, signal())();
     expect(E.isLeft(result) && result.left).to.deep.include({ _tag: 'UnsafeDestination', raw: '1000,user/evil\\n\\u0663', status: 200 });
     expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.obj)).to.deep.equal([
       { scheme: 'default', uuid: call.uuid, _tag: 'UnsafeDestination', raw: '1000,user/evil\\n\\u0663', reason: 'neither a phone number nor a SIP login', status: 200, ms: (result as E.Left<{ ms: number }>).left.ms },
@@ -131,7 +160,7 @@ describe('routing/route over a loopback CRM', () => {
 
   it('is usable with a pino logger', async () => {
     crm.respond({ body: '380123456789' });
-    const result = await makeRouter({ log: pinoIsALogger })(schemeOf({ url: crm.url, import: 'http' }), call, signal())();
+    const result = await makeRouter({ log: pinoIsALogger, fetch: makeGotFetch() })(schemeOf({ url: crm.url, import: 'http' }), call, signal())();
     expect(E.isRight(result)).to.equal(true);
   });
 });

@@ -32,6 +32,11 @@ describe('routing/select-scheme', () => {
     const choice = pick('5551000', { crm_scheme: 'nope' });
     expect([choice.scheme.name, choice.reason]).to.deep.equal(['sales', 'variable crm_scheme="nope" names no scheme; called number matched /^555/']);
   });
+  it('matches no rule against a called number over 64 characters, and says so', () => {
+    expect(pick(`555${'1'.repeat(61)}`).scheme.name).to.equal('sales');
+    const choice = pick(`555${'1'.repeat(62)}`);
+    expect([choice.scheme.name, choice.reason]).to.deep.equal(['default', 'called number longer than 64 characters matches no rule; default']);
+  });
   it('ignores an empty variable and never reads prototype names', () => {
     expect(pick('1000', { crm_scheme: '' }).reason).to.equal('default');
     expect(pick('1000', JSON.parse('{"constructor":"x"}') as Record<string, string>).scheme.name).to.equal('default');

@@ -13,6 +13,8 @@ export interface Behaviour {
   readonly body?: string | Buffer;
   /** Default `text/plain`; null sends no Content-Type. */
   readonly contentType?: string | null;
+  /** Further response headers (e.g. a redirect's Location). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Send the body in pieces without Content-Length (chunked encoding). */
   readonly chunked?: boolean;
   /** Wait this long before answering (or destroying). */
@@ -90,7 +92,7 @@ export async function startCrmServer(initial: Responder = {}): Promise<CrmServer
           return;
         }
         const body = b.body ?? '';
-        const headers: http.OutgoingHttpHeaders = {};
+        const headers: http.OutgoingHttpHeaders = { ...b.headers };
         if (b.contentType !== null) headers['content-type'] = b.contentType ?? 'text/plain';
         if (b.chunked === true) {
           res.writeHead(b.status ?? 200, headers);

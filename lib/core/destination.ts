@@ -26,6 +26,11 @@ export const showDestination = (d: Destination): string =>
 export interface DestinationRules {
   /** When present, a phone number must start with one of these (digits, no `+`). */
   readonly allowedPrefixes?: ReadonlyArray<string> | undefined;
+  /** When present, digits (no `+`) it matches are a SIP login, the extension of that number. */
+  readonly extensions?: RegExp | undefined;
+  /** The domains a login may name; when absent, only `sipDomain` when it is set, any host otherwise. */
+  readonly loginDomains?: ReadonlyArray<string> | undefined;
+  readonly sipDomain?: string | undefined;
 }
 
 /** Longest raw value looked at: a 64-char login + `@` + a 253-char host, with slack for formatting. */
@@ -41,25 +46,48 @@ const SURROUNDING_WHITESPACE = /^[ \t\r\n]+|[ \t\r\n]+$/g;
 const PHONE_LIKE = /^\+?[0-9 ().-]*[0-9][0-9 ().-]*$/;
 const PHONE_SEPARATORS = /[+ ().-]/g;
 
+// What CRMs print when they have no agent: a template rendering a null, a
+// boolean, a failed number conversion. Each would otherwise pass as a SIP login.
+const NO_AGENT_WORDS = new Set(['null', 'undefined', 'none', 'nil', 'false', 'true', 'nan']);
+
+// A login is at most 64 characters (SAFE_TOKEN), an extension's digits too.
+const MAX_EXTENSION_DIGITS = 64;
+
 const unsafe = (raw: string, reason: string): DestinationFailure => ({ _tag: 'UnsafeDestination', raw: shown(raw), reason });
+
+const isExtension = (rules: DestinationRules, value: string, digits: string): boolean =>
+  rules.extensions !== undefined && !value.startsWith('+') && digits.length <= MAX_EXTENSION_DIGITS && rules.extensions.test(digits);
+
+/** DNS names are case-insensitive: `PBX.example.com` is `pbx.example.com`. */
+function domainAllowed(rules: DestinationRules, domain: string): boolean {
+  const allowed = rules.loginDomains ?? (rules.sipDomain === undefined ? undefined : [rules.sipDomain]);
+  const wanted = domain.toLowerCase();
+  return allowed === undefined || allowed.some((d) => d.toLowerCase() === wanted);
+}
 
 /**
  * Turns untrusted text into a Destination, or says why it cannot be one.
  *
- * - Surrounding spaces/tabs/CR/LF are trimmed; nothing left → EmptyDestination.
- * - Only digits and separators (with at most one leading `+`) → a phone
- *   number: separators and the `+` are removed, 3–15 ASCII digits must remain.
- *   The `+` is dropped so one number has one spelling for `allowedPrefixes`
- *   and for the gateway (which gets international digits without `+`).
- * - Otherwise `login` or `login@host` per SIP_LOGIN → a SIP login.
+ * - Surrounding spaces/tabs/CR/LF are trimmed; nothing left, or a word a CRM
+ *   prints for "no agent" (`null`, `undefined`, `none`, `nil`, `false`,
+ *   `true`, `NaN`, any case) → EmptyDestination.
+ * - Only digits and separators (with at most one leading `+`): without a `+`
+ *   and matching the scheme's `extensions` → a SIP login of those digits
+ *   (an extension); otherwise a phone number: separators and the `+` are
+ *   removed, 3–15 ASCII digits must remain. The `+` is dropped so one number
+ *   has one spelling for `allowedPrefixes` and for the gateway (which gets
+ *   international digits without `+`).
+ * - Otherwise `login` or `login@host` per SIP_LOGIN → a SIP login; a host
+ *   outside the scheme's login domains → ForbiddenDestination.
  * - Anything else → UnsafeDestination (reason + log-safe raw value).
  */
 export function classifyDestination(raw: string, rules: DestinationRules): E.Either<DestinationFailure, Destination> {
   if (raw.length > MAX_RAW_LENGTH) return E.left(unsafe(raw, `longer than ${MAX_RAW_LENGTH} characters`));
   const value = raw.replace(SURROUNDING_WHITESPACE, '');
-  if (value === '') return E.left({ _tag: 'EmptyDestination' });
+  if (value === '' || NO_AGENT_WORDS.has(value.toLowerCase())) return E.left({ _tag: 'EmptyDestination' });
   if (PHONE_LIKE.test(value)) {
     const number = value.replace(PHONE_SEPARATORS, '');
+    if (isExtension(rules, value, number)) return E.right({ _tag: 'SipLogin', login: number });
     // PHONE_LIKE leaves nothing but ASCII digits once separators are gone.
     if (number.length < MIN_DIGITS || number.length > MAX_DIGITS) {
       return E.left(unsafe(raw, `a phone number needs ${MIN_DIGITS} to ${MAX_DIGITS} digits`));
@@ -73,5 +101,7 @@ export function classifyDestination(raw: string, rules: DestinationRules): E.Eit
   const login = SIP_LOGIN.exec(value);
   if (login === null) return E.left(unsafe(raw, 'neither a phone number nor a SIP login'));
   const [, user = '', domain] = login;
-  return E.right(domain === undefined ? { _tag: 'SipLogin', login: user } : { _tag: 'SipLogin', login: user, domain });
+  if (domain === undefined) return E.right({ _tag: 'SipLogin', login: user });
+  if (!domainAllowed(rules, domain)) return E.left({ _tag: 'ForbiddenDestination', login: user, domain });
+  return E.right({ _tag: 'SipLogin', login: user, domain });
 }

@@ -1,7 +1,10 @@
 /**
- * Why a call could not be routed by the CRM. Every failure leads to the
- * scheme's fallback; the tag says why, for the log line and the metrics.
- * `status` and `ms` describe the CRM exchange when one took place.
+ * The one registry of failure tags: every way a call can fail is a tagged
+ * value declared here, with its detail as data (`code`, `field`/`got`,
+ * `reason`, `status`, ...) so the call line can carry it as is.
+ *
+ * The CRM's failures lead to the scheme's fallback; `status` and `ms`
+ * describe the CRM exchange when one took place.
  */
 
 interface CrmFacts {
@@ -37,11 +40,23 @@ export type WrongFieldType = Failure<'WrongFieldType', { field: string; got: str
 export type JsonRpcError = Failure<'JsonRpcError', { code: number | null; message: string }>;
 /** Neither a phone number nor a SIP login. `raw` is log-safe (escaped, truncated). */
 export type UnsafeDestination = Failure<'UnsafeDestination', { raw: string; reason: string }>;
-/** A phone number outside the scheme's `allowedPrefixes`. */
-export type ForbiddenDestination = Failure<'ForbiddenDestination', { number: string }>;
+/** A phone number outside the scheme's `allowedPrefixes`, or a login naming a domain outside its login domains. */
+export type ForbiddenDestination = Failure<'ForbiddenDestination', { number: string } | { login: string; domain: string }>;
 
 export type FetchFailure = CrmTimeout | CrmUnreachable | CrmTlsError | CrmHttpStatus | CrmBodyTooLarge | CrmAborted;
 export type DestinationFailure = EmptyDestination | UnsafeDestination | ForbiddenDestination;
 export type AnswerFailure = UnparsableAnswer | MissingField | WrongFieldType | JsonRpcError | DestinationFailure;
+/** Why the CRM could not route a call. */
 export type RoutingFailure = FetchFailure | AnswerFailure;
 export type RoutingFailureTag = RoutingFailure['_tag'];
+
+/**
+ * The telephony layer's failures (lib/telephony: bad channel data, a lost
+ * bridge, a bridge's disposition, ...) are declared here, beside the CRM's,
+ * and join this union.
+ */
+export type TelephonyFailure = never;
+
+/** Every failure a call can end with. */
+export type CallFailure = RoutingFailure | TelephonyFailure;
+export type FailureTag = CallFailure['_tag'];
