@@ -57,7 +57,7 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
       const call = current.handle(session);
       undecided.add(call.decided);
       void call.decided.then(() => undecided.delete(call.decided));
-      if (metrics) void call.done.then(metrics.recordCall);
+      if (metrics) void call.done.then(metrics.recordCall).catch((error: unknown) => log.error({ err: error }, 'call metrics failed'));
       if (options.onCallDone) void call.done.then(options.onCallDone).catch((error: unknown) => log.error({ err: error }, 'onCallDone failed'));
     },
     { events: WATCHED_EVENTS },
