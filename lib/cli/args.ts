@@ -18,7 +18,6 @@ export type Command =
       readonly called: string;
       readonly variables: Readonly<Record<string, string>>;
       readonly json: boolean;
-      readonly pretty: boolean;
     }
   /** The command line cannot be understood: `message` says why. */
   | { readonly _tag: 'Usage'; readonly message: string };
@@ -55,7 +54,8 @@ const COMMON = {
 } as const satisfies ParseArgsConfig['options'];
 
 const TRY_OPTIONS = {
-  ...COMMON,
+  help: COMMON.help,
+  version: COMMON.version,
   config: { type: 'string', short: 'c' },
   scheme: { type: 'string', short: 's' },
   caller: { type: 'string' },
@@ -104,12 +104,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
         called: values.called,
         variables,
         json: values.json === true,
-        pretty: values.pretty === true,
       };
     }
     const { values, positionals } = parseArgs({ args, options: COMMON, allowPositionals: true, strict: true });
     if (values.help === true) return { _tag: 'Help' };
     if (values.version === true) return { _tag: 'Version' };
+    if (command === 'check' && values.pretty === true) return usage('--pretty applies to run only: check prints no logs');
     const config = onlyConfig(positionals, command);
     if (isCommand(config)) return config;
     return command === 'check' ? { _tag: 'Check', config } : { _tag: 'Run', config, pretty: values.pretty === true };

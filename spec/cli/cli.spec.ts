@@ -29,7 +29,6 @@ describe('crm-router command line', function () {
         called: '200',
         variables: { a: '1', b: 'x=y' },
         json: true,
-        pretty: false,
       });
     });
 
@@ -39,6 +38,8 @@ describe('crm-router command line', function () {
       expect(parseCommandLine(['try', '--caller', '1'])).to.deep.equal({ _tag: 'Usage', message: 'try needs --caller NUMBER and --called NUMBER' });
       expect(parseCommandLine(['try', '--caller', '1', '--called', '2', '--var', 'novalue'])).to.have.property('_tag', 'Usage');
       expect(parseCommandLine(['try', '--caller', '1', '--called', '2', 'stray'])).to.have.property('_tag', 'Usage');
+      expect(parseCommandLine(['try', '--caller', '1', '--called', '2', '--pretty'])).to.have.property('_tag', 'Usage');
+      expect(parseCommandLine(['check', '--pretty'])).to.have.property('_tag', 'Usage');
     });
   });
 
