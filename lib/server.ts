@@ -4,12 +4,12 @@ import type { RouterMetrics } from './admin/metrics.ts';
 import type { Config } from './config/codecs.ts';
 import { delay } from './delay.ts';
 import { listenOutbound } from './esl/outbound-server.ts';
+import type { EslSession } from './esl/session.ts';
 import type { Logger } from './log.ts';
 import { makeRouter, type Router } from './routing/route.ts';
 import type { CallRecord } from './telephony/call-record.ts';
 import { WATCHED_EVENTS } from './telephony/channel-watch.ts';
 import { DEFAULT_LIMITS, handleCall, type CallLimits, type HandledCall } from './telephony/handle-call.ts';
-import type { EslSession } from './esl/session.ts';
 
 /** How a drain ended: every call decided, or the bound ran out first. */
 export type DrainResult = 'decided' | 'timed-out';
