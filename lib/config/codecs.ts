@@ -197,9 +197,35 @@ export const Listen = struct('a listen object', {
   port: withDefault(Port, 8084),
 });
 
+// ---- operating the process: admin listener, shutdown --------------------------
+
+/** `null` turns the setting off; anything else must pass `codec`. */
+const orNull = <C extends t.Mixed>(codec: C): t.Type<t.TypeOf<C> | null, unknown, unknown> =>
+  new t.Type<t.TypeOf<C> | null, unknown, unknown>(
+    `${codec.name} or null`,
+    (u): u is t.TypeOf<C> | null => u === null || codec.is(u),
+    (u, c) => (u === null ? t.success(null) : codec.validate(u, c)),
+    t.identity,
+  );
+
+export const DEFAULT_ADMIN_LISTEN = { host: '127.0.0.1', port: 9084 } as const;
+
+/** The HTTP listener for /metrics, /healthz and /readyz; `listen: null` runs without it. */
+export const Admin = struct('an admin object', {
+  listen: withDefault(orNull(struct('an admin listen object', { host: withDefault(ListenHost, '127.0.0.1'), port: withDefault(Port, 9084) })), DEFAULT_ADMIN_LISTEN),
+});
+export type Admin = t.TypeOf<typeof Admin>;
+
+const DrainSeconds = checkedNumber('a number of seconds 0..3600', (n) => n >= 0 && n <= 3600);
+
+/** On SIGTERM, how long calls in progress get to make their decision before the process exits anyway. */
+export const Shutdown = struct('a shutdown object', { drainSeconds: withDefault(DrainSeconds, 30) });
+
 const ConfigFields = struct('a configuration object', {
   listen: withDefault(Listen, { host: '127.0.0.1', port: 8084 }),
   logLevel: withDefault(LogLevel, 'info'),
+  admin: withDefault(Admin, { listen: DEFAULT_ADMIN_LISTEN }),
+  shutdown: withDefault(Shutdown, { drainSeconds: 30 }),
   selection: withDefault(Selection, { variable: 'crm_scheme', byCalledNumber: [], default: 'default' }),
   schemes: arrayOf('a non-empty array of schemes', Scheme, 1),
 });

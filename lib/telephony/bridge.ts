@@ -18,7 +18,7 @@ export interface BridgeRequest {
  * `originate_timeout` travels in the dial string's `{}` prefix, so the ringing bound needs no command
  * (and no round trip) of its own; the rest of the prefix is ours, never the CRM's.
  */
-const bridgeArgument = (request: BridgeRequest): string =>
+export const bridgeArgument = (request: Pick<BridgeRequest, 'endpoint' | 'callTimeoutS'>): string =>
   `{originate_timeout=${request.callTimeoutS}}${request.endpoint}`;
 
 /**

@@ -130,6 +130,8 @@ const freePort = (): Promise<number> =>
 export function routerConfig(port: number, crmUrl: string): object {
   return {
     listen: { host: '127.0.0.1', port },
+    // Off so that runs side by side do not fight over 9084; the metrics are counted all the same.
+    admin: { listen: null },
     logLevel: 'info',
     schemes: [
       {

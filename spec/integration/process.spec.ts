@@ -79,6 +79,8 @@ describe('crm-router as a process', function () {
 
   const config = (port: number) => ({
     listen: { host: '127.0.0.1', port },
+    // Off: a fixed admin port would collide with any other router on the machine.
+    admin: { listen: null },
     schemes: [{ name: 'default', url: `${crm.url}/route`, destinationField: 'number_01', gateway: 'pstn' }],
   });
 
