@@ -106,44 +106,148 @@ const wanted = (events: ReadonlySet<string>, buffer: Buffer, start: number, end:
   return events.has(buffer.toString('latin1', nameStart, eol));
 };
 
+/** The longest header block read; FreeSWITCH's outer blocks are a few hundred bytes. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+/** The longest body read; FreeSWITCH's largest event of a call (CHANNEL_HANGUP_COMPLETE) is ~10 KB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const malformed = (reason: string): MalformedFrame => ({ _tag: 'MalformedFrame', reason });
+
+const CONTENT_LENGTH = Buffer.from('Content-Length: ');
+const LINE_CONTENT_LENGTH = Buffer.from('\nContent-Length: ');
+
+/**
+ * The body length a header block announces, read from its bytes (it is on every event's path, and
+ * first in an event's block): none is 0 (replies and notices have no body); anything but plain decimal
+ * digits, or over the cap, is refused rather than read as some other length (a parseInt of `-5` or
+ * `12abc` would put the stream off its frames for good).
+ */
+const announcedLength = (block: Buffer): number | MalformedFrame => {
+  let from: number;
+  if (block.length >= CONTENT_LENGTH.length && block.compare(CONTENT_LENGTH, 0, CONTENT_LENGTH.length, 0, CONTENT_LENGTH.length) === 0) {
+    from = CONTENT_LENGTH.length;
+  } else {
+    const at = block.indexOf(LINE_CONTENT_LENGTH);
+    if (at < 0) return 0;
+    from = at + LINE_CONTENT_LENGTH.length;
+  }
+  const eol = block.indexOf(0x0a, from);
+  const to = eol < 0 ? block.length : eol;
+  let length = 0;
+  for (let i = from; i < to && i - from <= 16; i++) {
+    const digit = (block[i] ?? 0) - 0x30;
+    if (digit < 0 || digit > 9) length = -1;
+    else if (length >= 0) length = length * 10 + digit;
+  }
+  const announced = (): string => JSON.stringify(block.toString('latin1', from, Math.min(to, from + 32)));
+  if (length < 0 || to === from || to - from > 16) return malformed(`Content-Length ${announced()} is not a byte count`);
+  return length > MAX_BODY_BYTES ? malformed(`Content-Length ${length} is over the ${MAX_BODY_BYTES}-byte body limit`) : length;
+};
+
 /**
  * Frames as mod_event_socket writes them: a header block ended by an empty line, then exactly
  * Content-Length bytes of body. Bytes stay a Buffer, searched natively; a frame's headers are views
  * into it, and only the values looked up become strings. A frame therefore keeps the bytes it was read
  * from alive for as long as it is held: frames are read and let go, their values kept.
+ *
+ * A peer decides how much it sends before a frame is complete, so the reader bounds it: a header
+ * block over MAX_HEAD_BYTES or a body over MAX_BODY_BYTES ends the stream. Until then the bytes of a
+ * partial frame are appended into spare room (capacity doubles, up to the frame's length once that is
+ * known), never re-concatenated whole, and the search for the block's end resumes where the
+ * previous read stopped: a frame costs time linear in its bytes however finely the peer splits it.
+ * Bytes already handed out in a frame are never written over: appending only writes past them.
  */
 export const createFrameReader = (options: FrameReaderOptions = {}): FrameReader => {
   const { events } = options;
+  /** The partial frame's bytes are `pending[0, filled)`; the rest of `pending` is spare room. */
   let pending: Buffer = EMPTY;
+  let filled = 0;
+  /** How many bytes of the partial frame's header block were searched for its end, found absent. */
+  let searched = 0;
+  /** The partial frame's header block and whole length, once the block is complete (0: not yet). */
+  let headLength = 0;
+  let frameLength = 0;
   let broken: MalformedFrame | undefined;
+
+  const append = (chunk: Buffer): void => {
+    const needed = filled + chunk.length;
+    if (needed > pending.length) {
+      // Doubling, but never past the frame's announced length: a peer that announces 1 MiB and
+      // sends a byte must not make every connection hold a megabyte.
+      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(2 * pending.length, frameLength || MAX_HEAD_BYTES + MAX_BODY_BYTES)));
+      pending.copy(grown, 0, 0, filled);
+      pending = grown;
+    }
+    chunk.copy(pending, filled);
+    filled = needed;
+  };
+
+  const fail = (reason: MalformedFrame): E.Either<MalformedFrame, readonly Frame[]> => {
+    broken = reason;
+    pending = EMPTY;
+    return E.left(reason);
+  };
+
   return {
     push: (chunk) => {
       if (broken) return E.left(broken);
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let data: Buffer;
+      let end: number;
+      if (filled === 0) {
+        data = chunk;
+        end = chunk.length;
+      } else {
+        append(chunk);
+        // Only the filled part: the spare room past it holds whatever the allocator left there.
+        data = pending.subarray(0, filled);
+        end = filled;
+      }
       const frames: Frame[] = [];
       let at = 0;
       try {
         for (;;) {
-          const headEnd = pending.indexOf('\n\n', at);
-          if (headEnd < 0) break;
-          const head = pending.subarray(at, headEnd);
-          checkEscapes(head);
-          const outer = lookupIn(head);
-          const length = Number.parseInt(outer('Content-Length') ?? '', 10);
-          const bodyStart = headEnd + 2;
-          const bodyEnd = bodyStart + (length > 0 ? length : 0);
-          if (pending.length < bodyEnd) break;
+          let outer: HeaderLookup | undefined;
+          if (frameLength === 0) {
+            // A `\n` ending the searched part may be the first of the pair.
+            const headEnd = data.indexOf('\n\n', at + Math.max(0, searched - 1));
+            if (headEnd < 0 || headEnd - at > MAX_HEAD_BYTES) {
+              if (end - at > MAX_HEAD_BYTES + 1) return fail(malformed(`header block over the ${MAX_HEAD_BYTES}-byte limit without an empty line`));
+              searched = end - at;
+              break;
+            }
+            const head = data.subarray(at, headEnd);
+            const body = announcedLength(head);
+            if (typeof body !== 'number') return fail(body);
+            checkEscapes(head);
+            outer = lookupIn(head);
+            headLength = headEnd - at;
+            frameLength = headLength + 2 + body;
+          }
+          if (end - at < frameLength) break;
+          // A block completed by an earlier read is looked up again in the bytes that now hold it.
+          outer ??= lookupIn(data.subarray(at, at + headLength));
+          const bodyStart = at + headLength + 2;
+          const bodyEnd = at + frameLength;
           const contentType = outer('Content-Type') ?? '';
-          const skipped = events !== undefined && contentType === 'text/event-plain' && !wanted(events, pending, bodyStart, bodyEnd);
-          if (!skipped) frames.push(classify(outer, contentType, pending.subarray(bodyStart, bodyEnd)));
+          const skipped = events !== undefined && contentType === 'text/event-plain' && !wanted(events, data, bodyStart, bodyEnd);
+          if (!skipped) frames.push(classify(outer, contentType, data.subarray(bodyStart, bodyEnd)));
           at = bodyEnd;
+          headLength = 0;
+          frameLength = 0;
+          searched = 0;
         }
       } catch (cause) {
-        broken = { _tag: 'MalformedFrame', reason: cause instanceof Error ? cause.message : String(cause) };
-        return E.left(broken);
+        return fail(malformed(cause instanceof Error ? cause.message : String(cause)));
       }
-      // A partial frame is copied out, so a 64 KiB read buffer is not kept alive for its few bytes.
-      pending = at >= pending.length ? EMPTY : at === 0 ? pending : Buffer.from(pending.subarray(at));
+      if (at === end) {
+        pending = EMPTY;
+        filled = 0;
+      } else if (data === chunk || at > 0) {
+        // A partial frame is copied out, so a 64 KiB read buffer (or the frames read from it) is not
+        // kept alive for its few bytes.
+        pending = Buffer.from(data.subarray(at, end));
+        filled = pending.length;
+      }
       return E.right(frames);
     },
   };
