@@ -10,13 +10,46 @@ export interface FrameReader {
 
 const EMPTY = Buffer.alloc(0);
 
+const hexValue = (byte: number): number => {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+};
+
+/**
+ * A value as FreeSWITCH meant it. It url-encodes values byte by byte (switch_url_encode), whatever
+ * the bytes are: a SIP phone's Latin-1 or CP1251 display name arrives as `Jos%E9`, which is no UTF-8.
+ * So the escapes become bytes and the bytes are read as UTF-8, an invalid sequence becoming U+FFFD;
+ * a broken escape (`%G1`, a `%` at the end) stays as it is. A display name, a User-Agent or an `X-`
+ * header is the caller's to choose, and none may cost the call its routing.
+ */
+const decodeValue = (value: Buffer): string => {
+  const first = value.indexOf(0x25);
+  if (first < 0) return value.toString('utf8');
+  const bytes = Buffer.allocUnsafe(value.length);
+  let length = value.copy(bytes, 0, 0, first);
+  for (let i = first; i < value.length; i++) {
+    const byte = value[i]!;
+    const high = byte === 0x25 && i + 2 < value.length ? hexValue(value[i + 1]!) : -1;
+    const low = high < 0 ? -1 : hexValue(value[i + 2]!);
+    if (low < 0) {
+      bytes[length++] = byte;
+    } else {
+      bytes[length++] = high * 16 + low;
+      i += 2;
+    }
+  }
+  return bytes.toString('utf8', 0, length);
+};
+
 /**
  * A header block's values, looked up when asked for. A FreeSWITCH event carries ~160 url-encoded
  * headers and a call reads a handful of them, so the block stays bytes (a view into what the socket
  * read): a lookup finds the header with a native search and makes a string of its value alone, which
  * therefore pins nothing else. The first of a repeated header wins, as in FreeSWITCH's own ESL library
  * (esl_event_get_header), and the search stops there: Event-Name, always first, costs no scan at all.
- * The block has been checked whole by `checkEscapes`, so decoding a value cannot throw here.
+ * Only a looked-up value is decoded, and decoding cannot fail: whatever the other values hold, they
+ * are never read.
  */
 const lookupIn =
   (block: Buffer): HeaderLookup =>
@@ -31,35 +64,8 @@ const lookupIn =
       from = at + needle.length;
     }
     const eol = block.indexOf(0x0a, from);
-    const raw = block.toString('utf8', from, eol < 0 ? block.length : eol);
-    return raw.includes('%') ? decodeURIComponent(raw) : raw;
+    return decodeValue(block.subarray(from, eol < 0 ? block.length : eol));
   };
-
-const isHexDigit = (byte: number): boolean => (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
-
-/**
- * An escape of a byte 0x00-0x7F (`%` then 0-7 then a hex digit) always decodes; anything else after a
- * `%` (a broken escape, or a byte of a multi-byte UTF-8 sequence, which may be invalid) needs the real
- * decoder to tell.
- */
-const onlyAsciiEscapes = (block: Buffer): boolean => {
-  for (let at = block.indexOf(0x25); at >= 0; at = block.indexOf(0x25, at + 3)) {
-    const high = block[at + 1] ?? 0;
-    if (!(high >= 0x30 && high <= 0x37 && isHexDigit(block[at + 2] ?? 0))) return false;
-  }
-  return true;
-};
-
-/**
- * FreeSWITCH url-encodes header values. A block that does not decode (a broken %-escape, invalid
- * UTF-8) makes the stream unusable: it is refused here, whole, so that a later lookup never throws
- * inside a socket listener. Escapes cannot span lines, so checking the block is checking every value.
- * Most blocks hold only ASCII escapes (`%3A`, `%20`): hopping from `%` to `%` (a native search) proves
- * them valid without decoding, and allocating, a copy of the block.
- */
-const checkEscapes = (block: Buffer): void => {
-  if (!onlyAsciiEscapes(block)) decodeURIComponent(block.toString('utf8'));
-};
 
 const classify = (outer: HeaderLookup, contentType: string, body: Buffer): Frame => {
   switch (contentType) {
@@ -71,7 +77,6 @@ const classify = (outer: HeaderLookup, contentType: string, body: Buffer): Frame
       // The event's headers are the body's own header block; an event may carry a body after it.
       const end = body.indexOf('\n\n');
       const block = end < 0 ? body : body.subarray(0, end);
-      checkEscapes(block);
       const header = lookupIn(block);
       return { _tag: 'Event', name: header('Event-Name') ?? '', header };
     }
@@ -204,40 +209,35 @@ export const createFrameReader = (options: FrameReaderOptions = {}): FrameReader
       }
       const frames: Frame[] = [];
       let at = 0;
-      try {
-        for (;;) {
-          let outer: HeaderLookup | undefined;
-          if (frameLength === 0) {
-            // A `\n` ending the searched part may be the first of the pair.
-            const headEnd = data.indexOf('\n\n', at + Math.max(0, searched - 1));
-            if (headEnd < 0 || headEnd - at > MAX_HEAD_BYTES) {
-              if (end - at > MAX_HEAD_BYTES + 1) return fail(malformed(`header block over the ${MAX_HEAD_BYTES}-byte limit without an empty line`));
-              searched = end - at;
-              break;
-            }
-            const head = data.subarray(at, headEnd);
-            const body = announcedLength(head);
-            if (typeof body !== 'number') return fail(body);
-            checkEscapes(head);
-            outer = lookupIn(head);
-            headLength = headEnd - at;
-            frameLength = headLength + 2 + body;
+      for (;;) {
+        let outer: HeaderLookup | undefined;
+        if (frameLength === 0) {
+          // A `\n` ending the searched part may be the first of the pair.
+          const headEnd = data.indexOf('\n\n', at + Math.max(0, searched - 1));
+          if (headEnd < 0 || headEnd - at > MAX_HEAD_BYTES) {
+            if (end - at > MAX_HEAD_BYTES + 1) return fail(malformed(`header block over the ${MAX_HEAD_BYTES}-byte limit without an empty line`));
+            searched = end - at;
+            break;
           }
-          if (end - at < frameLength) break;
-          // A block completed by an earlier read is looked up again in the bytes that now hold it.
-          outer ??= lookupIn(data.subarray(at, at + headLength));
-          const bodyStart = at + headLength + 2;
-          const bodyEnd = at + frameLength;
-          const contentType = outer('Content-Type') ?? '';
-          const skipped = events !== undefined && contentType === 'text/event-plain' && !wanted(events, data, bodyStart, bodyEnd);
-          if (!skipped) frames.push(classify(outer, contentType, data.subarray(bodyStart, bodyEnd)));
-          at = bodyEnd;
-          headLength = 0;
-          frameLength = 0;
-          searched = 0;
+          const head = data.subarray(at, headEnd);
+          const body = announcedLength(head);
+          if (typeof body !== 'number') return fail(body);
+          outer = lookupIn(head);
+          headLength = headEnd - at;
+          frameLength = headLength + 2 + body;
         }
-      } catch (cause) {
-        return fail(malformed(cause instanceof Error ? cause.message : String(cause)));
+        if (end - at < frameLength) break;
+        // A block completed by an earlier read is looked up again in the bytes that now hold it.
+        outer ??= lookupIn(data.subarray(at, at + headLength));
+        const bodyStart = at + headLength + 2;
+        const bodyEnd = at + frameLength;
+        const contentType = outer('Content-Type') ?? '';
+        const skipped = events !== undefined && contentType === 'text/event-plain' && !wanted(events, data, bodyStart, bodyEnd);
+        if (!skipped) frames.push(classify(outer, contentType, data.subarray(bodyStart, bodyEnd)));
+        at = bodyEnd;
+        headLength = 0;
+        frameLength = 0;
+        searched = 0;
       }
       if (at === end) {
         pending = EMPTY;
