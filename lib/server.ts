@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/codecs.ts';
-import { listenOutbound } from './esl/outbound-server.ts';
+import { listenOutbound, type ConnectionCounts } from './esl/outbound-server.ts';
 import type { Logger } from './log.ts';
 import { makeRouter, type Router } from './routing/route.ts';
 import type { CallRecord } from './telephony/call-record.ts';
@@ -12,6 +12,8 @@ export interface RunningRouter {
   readonly address: AddressInfo;
   /** Calls whose socket is still open. */
   readonly activeCalls: () => number;
+  /** Connections refused (not in listen.allow, over listen.maxConnections) and failed accepts. */
+  readonly connectionCounts: () => ConnectionCounts;
   /** Stops accepting calls and settles once every call in progress has made its decision. */
   readonly drain: () => Promise<void>;
 }
@@ -47,10 +49,12 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
     },
     { events: WATCHED_EVENTS },
     (error) => log.error({ err: error }, 'event socket listener error'),
+    { log },
   );
   return {
     address: server.address(),
     activeCalls: server.sessionCount,
+    connectionCounts: server.counts,
     drain: async () => {
       server.stopAccepting();
       await Promise.all(undecided);
