@@ -113,7 +113,7 @@ const wanted = (events: ReadonlySet<string>, buffer: Buffer, start: number, end:
 
 /** The longest header block read; FreeSWITCH's outer blocks are a few hundred bytes. */
 export const MAX_HEAD_BYTES = 64 * 1024;
-/** The longest body read; FreeSWITCH's largest event of a call (CHANNEL_HANGUP_COMPLETE) is ~10 KB. */
+/** The longest body read; the largest event in the real captures (a CHANNEL_HANGUP_COMPLETE) is 11.6 KB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 const malformed = (reason: string): MalformedFrame => ({ _tag: 'MalformedFrame', reason });
