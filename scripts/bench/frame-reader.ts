@@ -30,7 +30,12 @@ const read = (make: Make, call: readonly Buffer[]): number => {
     const frames = reader.push(chunk);
     if (E.isLeft(frames)) throw new Error(frames.left.reason);
     for (const f of frames.right) {
-      if (f._tag === 'CommandReply') looked += (f.header('Unique-ID') ?? '').length + (f.header('Caller-Caller-ID-Number') ?? '').length;
+      // What a call reads of its connect reply, escaped values included (`1-29102%40127.0.0.1`).
+      if (f._tag === 'CommandReply') {
+        for (const name of ['Unique-ID', 'variable_sip_call_id', 'Caller-Caller-ID-Number', 'Caller-Destination-Number', 'Socket-Mode', 'Channel-Name']) {
+          looked += (f.header(name) ?? '').length;
+        }
+      }
       else if (f._tag === 'Event') looked += (f.header('Application-UUID') ?? '').length;
     }
   }
