@@ -60,7 +60,8 @@ export interface OutboundOptions {
  * until the bridge ends, and nothing else bounds that wait: a FreeSWITCH host that dies without a FIN
  * (power, kernel, a cut link) would leave the call's session open for good. After a minute of silence
  * the kernel probes the peer, and a dead one ends the socket with ETIMEDOUT. The delay is what Node
- * lets us set; the probes' interval and count are the system's (net.ipv4.tcp_keepalive_intvl, _probes).
+ * lets us set; the probes' interval and count are the system's (net.ipv4.tcp_keepalive_intvl, _probes;
+ * Linux's defaults, 75 s × 9, notice a dead host about 12 minutes later).
  */
 const KEEPALIVE_DELAY_MS = 60_000;
 /** An over-limit hand-back is a couple of round trips on a healthy FreeSWITCH. */
