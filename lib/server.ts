@@ -57,7 +57,8 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
     connectionCounts: server.counts,
     drain: async () => {
       server.stopAccepting();
-      await Promise.all(undecided);
+      // A call handed back over listen.maxConnections is not stranded by the process exiting mid-way.
+      await Promise.all([...undecided, server.handedBack()]);
     },
   };
 };

@@ -21,6 +21,8 @@ export interface OutboundServer {
   readonly counts: () => ConnectionCounts;
   /** Stops accepting new connections; open sessions carry on. */
   readonly stopAccepting: () => void;
+  /** Settles once every over-limit hand-back in flight has ended (each is bounded by `handBackMs`). */
+  readonly handedBack: () => Promise<void>;
 }
 
 /** An address range a peer may connect from (`listen.allow`, decoded by the config). */
@@ -81,13 +83,10 @@ const peerFamily = (socket: Socket): 'ipv4' | 'ipv6' => (socket.remoteFamily ===
  * the channel in CS_RESET for good. So: `connect`, `resume` unless the reply says `Socket-Mode: static`
  * (sync), close; the whole bounded by `handBackMs`.
  */
-const handBack = (socket: Socket, ms: number, done: () => void): void => {
+const handBack = (socket: Socket, ms: number): Promise<void> => {
   const session = createSession(socket, { events: new Set() });
   const cut = setTimeout(session.destroy, ms);
-  void session.closed.then(() => {
-    clearTimeout(cut);
-    done();
-  });
+  const ended = session.closed.then(() => clearTimeout(cut));
   void (async () => {
     const connected = await session.send([plain('connect')], ms)();
     if (E.isLeft(connected)) return;
@@ -95,6 +94,7 @@ const handBack = (socket: Socket, ms: number, done: () => void): void => {
     if (reply?._tag === 'CommandReply' && reply.header('Socket-Mode') !== 'static') await session.send([plain('resume')], ms)();
     session.end();
   })();
+  return ended;
 };
 
 /**
@@ -116,7 +116,7 @@ export const listenOutbound = (
   for (const range of listen.allow ?? []) allowed?.addSubnet(range.network, range.prefix, range.family);
   const maxConnections = listen.maxConnections ?? Infinity;
   const sessions = new Set<EslSession>();
-  let handBacks = 0;
+  const handBacks = new Set<Promise<void>>();
   let refusedNotAllowed = 0;
   let refusedOverLimit = 0;
   let acceptErrors = 0;
@@ -134,12 +134,13 @@ export const listenOutbound = (
       );
       overLimitSinceWarn = 0;
     }
-    if (handBacks >= HAND_BACKS_AT_ONCE) {
+    if (handBacks.size >= HAND_BACKS_AT_ONCE) {
       socket.destroy();
       return;
     }
-    handBacks++;
-    handBack(socket, handBackMs, () => handBacks--);
+    const ended = handBack(socket, handBackMs);
+    handBacks.add(ended);
+    void ended.then(() => handBacks.delete(ended));
   };
 
   const server: Server = createServer({ noDelay: true }, (socket) => {
@@ -177,6 +178,9 @@ export const listenOutbound = (
         counts: () => ({ refusedNotAllowed, refusedOverLimit, acceptErrors }),
         stopAccepting: () => {
           server.close();
+        },
+        handedBack: async () => {
+          await Promise.all(handBacks);
         },
       });
     });

@@ -215,6 +215,18 @@ describe('esl/outbound-server, listen.maxConnections', () => {
     expect(server.counts().refusedOverLimit).to.equal(1);
   });
 
+  it('lets its owner wait for the hand-backs in flight (a process exiting mid-way would strand them)', async () => {
+    const { server, port } = await start([], { ms: 0 });
+    const over = await dialFrom(port, '127.0.0.1', '127.0.0.1', peers);
+    await until(() => over.received() === 'connect\n\n');
+    let handedBack = false;
+    void server.handedBack().then(() => (handedBack = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(handedBack).to.equal(false);
+    over.socket.write(connectReply('static'));
+    await until(() => handedBack);
+  });
+
   it('cuts a hand-back the peer does not answer, and takes calls again once a session has ended', async () => {
     const { server, sessions, port } = await start([], { ms: 0 }, 50);
     const silent = await dialFrom(port, '127.0.0.1', '127.0.0.1', peers);
