@@ -118,6 +118,9 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 const malformed = (reason: string): MalformedFrame => ({ _tag: 'MalformedFrame', reason });
 
+const notByteCount = (block: Buffer, from: number, to: number): MalformedFrame =>
+  malformed(`Content-Length ${JSON.stringify(block.toString('latin1', from, Math.min(to, from + 32)))} is not a byte count`);
+
 const CONTENT_LENGTH = Buffer.from('Content-Length: ');
 const LINE_CONTENT_LENGTH = Buffer.from('\nContent-Length: ');
 
@@ -138,14 +141,13 @@ const announcedLength = (block: Buffer): number | MalformedFrame => {
   }
   const eol = block.indexOf(0x0a, from);
   const to = eol < 0 ? block.length : eol;
+  if (to === from || to - from > 16) return notByteCount(block, from, to);
   let length = 0;
-  for (let i = from; i < to && i - from <= 16; i++) {
-    const digit = (block[i] ?? 0) - 0x30;
-    if (digit < 0 || digit > 9) length = -1;
-    else if (length >= 0) length = length * 10 + digit;
+  for (let i = from; i < to; i++) {
+    const digit = block[i]! - 0x30;
+    if (digit < 0 || digit > 9) return notByteCount(block, from, to);
+    length = length * 10 + digit;
   }
-  const announced = (): string => JSON.stringify(block.toString('latin1', from, Math.min(to, from + 32)));
-  if (length < 0 || to === from || to - from > 16) return malformed(`Content-Length ${announced()} is not a byte count`);
   return length > MAX_BODY_BYTES ? malformed(`Content-Length ${length} is over the ${MAX_BODY_BYTES}-byte body limit`) : length;
 };
 
