@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { SocketMode } from '../emulator/index.ts';
 import { DESTINATIONS } from './destinations.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { realFreeSwitchFromEnv } from './real-freeswitch.ts';
 
 /**
  * A caller whose SIP phone sends Latin-1 bytes (seen on the real FreeSWITCH: captures latin1-*):
@@ -32,7 +33,13 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     });
     after(async () => (h as Harness | undefined)?.stop());
 
-    it('is routed to its CRM destination, the CRM hearing the values with U+FFFD for the bytes that are not UTF-8', async () => {
+    it('is routed to its CRM destination, the CRM hearing the values with U+FFFD for the bytes that are not UTF-8', async function () {
+      if (realFreeSwitchFromEnv() !== undefined) {
+        // The real FreeSWITCH driver places calls with an originate line, which cannot carry these bytes;
+        // a SIP phone's INVITE can: that run is the latin1 captures (spec/conformance/latin1.spec.ts).
+        console.log(`      skipped on ${h.pbx.description}: an originate line cannot carry Latin-1 bytes`);
+        this.skip();
+      }
       h.crm.respond({ body: JSON.stringify({ number_01: DESTINATIONS.login }), contentType: 'application/json' });
       const call = await h.pbx.placeCall(mode, { variables: LATIN1, caller: '+380441234567', destination: 'a-latin1' });
       expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.login}`, 'SUCCESS']]);
