@@ -1,5 +1,6 @@
 import { BlockList, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
+import type { PeerRange } from '../config/codecs.ts';
 import { plain } from './command.ts';
 import type { FrameReaderOptions } from './frame-reader.ts';
 import { createSession, type EslSession } from './session.ts';
@@ -23,13 +24,6 @@ export interface OutboundServer {
   readonly stopAccepting: () => void;
   /** Settles once every over-limit hand-back in flight has ended (each is bounded by `handBackMs`). */
   readonly handedBack: () => Promise<void>;
-}
-
-/** An address range a peer may connect from (`listen.allow`, decoded by the config). */
-export interface PeerRange {
-  readonly family: 'ipv4' | 'ipv6';
-  readonly network: string;
-  readonly prefix: number;
 }
 
 export interface OutboundListen {

@@ -1,7 +1,7 @@
 // The real captures of a caller whose SIP data is Latin-1 (latin1-a-bridge-user, latin1-sync-a-bridge-user):
 // what the router reads from them, and the emulator writing those values as FreeSWITCH did. Their
-// whole-call sequence is not replayed against the emulator (see captures.spec.ts): these runs bridged
-// from the `public` context with FreeSWITCH's signal_bridge/CS_HIBERNATE flow, which it does not model.
+// whole-call sequence is not replayed against the emulator: these runs were media-bypass calls (context
+// `public`: RECEIVED_NOMEDIA, EXECUTE(signal_bridge), CS_HIBERNATE), a flow the emulator does not model.
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { callFromConnectReply } from '../../lib/telephony/channel-data.ts';

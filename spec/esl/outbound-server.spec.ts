@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { connect, Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
+import { PeerRange } from '../../lib/config/codecs.ts';
 import { plain } from '../../lib/esl/command.ts';
 import { listenOutbound, type OutboundServer } from '../../lib/esl/outbound-server.ts';
 import type { EslSession } from '../../lib/esl/session.ts';
@@ -114,7 +115,14 @@ describe('esl/outbound-server, who may connect', () => {
     servers.push(server);
     return { server, sessions, port: server.address().port };
   };
-  const loopbackOnly = [{ family: 'ipv4', network: '127.0.0.1', prefix: 32 }] as const;
+  /** Ranges as the config decodes them. */
+  const ranges = (...sources: string[]): PeerRange[] =>
+    sources.map((source) => {
+      const decoded = PeerRange.decode(source);
+      if (E.isLeft(decoded)) throw new Error(`bad range ${source}`);
+      return decoded.right;
+    });
+  const loopbackOnly = ranges('127.0.0.1');
 
   it('closes a peer outside listen.allow at once, before reading or writing a byte, counts it and logs it at debug only', async () => {
     const logged: Logged[] = [];
@@ -131,7 +139,7 @@ describe('esl/outbound-server, who may connect', () => {
   });
 
   it('matches an IPv4 peer of a dual-stack listener (::ffff:127.0.0.1) against the IPv4 ranges, and an IPv6 peer against the IPv6 ones', async () => {
-    const allow = [...loopbackOnly, { family: 'ipv6', network: '::1', prefix: 128 }] as const;
+    const allow = ranges('127.0.0.1', '::1');
     const { server, sessions, port } = await start({ host: '::', port: 0, allow });
     await dialFrom(port, '127.0.0.1', '127.0.0.1', peers);
     await dialFrom(port, '::1', '::1', peers);
