@@ -4,7 +4,7 @@ import type { RouterMetrics } from './admin/metrics.ts';
 import type { Config } from './config/codecs.ts';
 import { makeGotFetch } from './crm/fetch.ts';
 import { delay } from './delay.ts';
-import { listenOutbound } from './esl/outbound-server.ts';
+import { listenOutbound, type ConnectionCounts } from './esl/outbound-server.ts';
 import type { EslSession } from './esl/session.ts';
 import type { Logger } from './log.ts';
 import { makeRouter, type Router } from './routing/route.ts';
@@ -19,6 +19,8 @@ export interface RunningRouter {
   readonly address: AddressInfo;
   /** Calls whose socket is still open. */
   readonly activeCalls: () => number;
+  /** Connections refused (not in listen.allow, over listen.maxConnections) and failed accepts. */
+  readonly connectionCounts: () => ConnectionCounts;
   /**
    * Stops accepting calls and settles once every call in progress has made its decision, or after
    * `boundMs` when given, whichever comes first.
@@ -63,14 +65,17 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
     },
     { events: WATCHED_EVENTS },
     (error) => log.error({ err: error }, 'event socket listener error'),
+    { log },
   );
-  metrics?.observeServer({ activeCalls: server.sessionCount });
+  metrics?.observeServer({ activeCalls: server.sessionCount, listenerCounts: server.counts });
   return {
     address: server.address(),
     activeCalls: server.sessionCount,
+    connectionCounts: server.counts,
     drain: async (boundMs) => {
       server.stopAccepting();
-      const decided = Promise.all(undecided).then(() => 'decided' as const);
+      // A call handed back over listen.maxConnections is not stranded by the process exiting mid-way.
+      const decided = Promise.all([...undecided, server.handedBack()]).then(() => 'decided' as const);
       if (boundMs === undefined) return decided;
       const bound = delay(boundMs, 'timed-out' as const);
       return Promise.race([decided, bound.promise]).finally(bound.cancel);
@@ -79,6 +84,10 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
       const was = current.config.listen;
       if (config.listen.host !== was.host || config.listen.port !== was.port) {
         return `listen changed (${was.host}:${was.port} → ${config.listen.host}:${config.listen.port}): restart the router to move its listener`;
+      }
+      // The allow-list and the connection limit belong to the open listener: applied only at start.
+      if (JSON.stringify(config.listen) !== JSON.stringify(was)) {
+        return 'listen.allow or listen.maxConnections changed: restart the router to apply them';
       }
       current = { config, handle: handlerFor(config) };
       return undefined;

@@ -4,7 +4,7 @@
  * destination) so nothing is parsed per call. Types are derived from these
  * codecs; see the Configuration section of README.md for the reference.
  */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { classifyDestination, showDestination } from '../core/destination.ts';
@@ -192,10 +192,67 @@ export const Selection = struct('a selection object', {
 });
 export type Selection = t.TypeOf<typeof Selection>;
 
-export const Listen = struct('a listen object', {
-  host: withDefault(ListenHost, '127.0.0.1'),
-  port: withDefault(Port, 8084),
-});
+/** `listen.allow` entries: an address (a range of one) or a CIDR range, IPv4 or IPv6. */
+export const PeerRange = parsedString(
+  'an IPv4 or IPv6 address or CIDR range (e.g. "192.0.2.10", "10.0.0.0/8", "fd00::/64")',
+  (s) => {
+    const [network = '', prefixText, ...more] = s.split('/');
+    const version = isIP(network);
+    // A zone index (`fe80::1%eth0`) names an interface, not addresses.
+    if (version === 0 || network.includes('%') || more.length > 0) return undefined;
+    const bits = version === 4 ? 32 : 128;
+    if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+    const prefix = prefixText === undefined ? bits : Number(prefixText);
+    if (prefix > bits) return undefined;
+    return { source: s, family: version === 4 ? ('ipv4' as const) : ('ipv6' as const), network, prefix };
+  },
+  (r: { readonly source: string }) => r.source,
+);
+export type PeerRange = t.TypeOf<typeof PeerRange>;
+
+const range = (source: string): PeerRange => {
+  const decoded = PeerRange.decode(source);
+  if (E.isLeft(decoded)) throw new Error(`not a range: ${source}`);
+  return decoded.right;
+};
+
+/** What `listen.allow` is when a loopback `listen.host` leaves it out (IPv4-mapped peers match the IPv4 range). */
+export const LOOPBACK: readonly PeerRange[] = [range('127.0.0.0/8'), range('::1')];
+
+const loopback = new BlockList();
+for (const r of LOOPBACK) loopback.addSubnet(r.network, r.prefix, r.family);
+
+/** Whether only this machine can reach `host`: `localhost` or a loopback address. */
+export const isLoopbackHost = (host: string): boolean =>
+  host === 'localhost' || (isIP(host) !== 0 && loopback.check(host, isIP(host) === 4 ? 'ipv4' : 'ipv6'));
+
+const MaxConnections = checkedNumber('an integer number of connections 1..1000000', (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000);
+
+const ListenFields = struct(
+  'a listen object',
+  {
+    host: withDefault(ListenHost, '127.0.0.1'),
+    port: withDefault(Port, 8084),
+    maxConnections: withDefault(MaxConnections, 10_000),
+  },
+  { allow: arrayOf('a non-empty array of addresses or CIDR ranges', PeerRange, 1) },
+);
+
+/**
+ * Where the router listens and who may connect. Left out, `allow` is loopback only when the router
+ * listens on loopback, and anyone otherwise (a start-up warning says so: see configWarnings); decoded,
+ * `allow` undefined means anyone.
+ */
+export const Listen = new t.Type<t.TypeOf<typeof ListenFields>, unknown, unknown>(
+  ListenFields.name,
+  ListenFields.is,
+  (u, c) => {
+    const decoded = ListenFields.validate(u, c);
+    if (E.isLeft(decoded) || decoded.right.allow !== undefined || !isLoopbackHost(decoded.right.host)) return decoded;
+    return t.success({ ...decoded.right, allow: LOOPBACK });
+  },
+  t.identity,
+);
 
 // ---- operating the process: admin listener, shutdown --------------------------
 
@@ -222,7 +279,7 @@ const DrainSeconds = checkedNumber('a number of seconds 0..3600', (n) => n >= 0 
 export const Shutdown = struct('a shutdown object', { drainSeconds: withDefault(DrainSeconds, 30) });
 
 const ConfigFields = struct('a configuration object', {
-  listen: withDefault(Listen, { host: '127.0.0.1', port: 8084 }),
+  listen: withDefault(Listen, { host: '127.0.0.1', port: 8084, maxConnections: 10_000, allow: LOOPBACK }),
   logLevel: withDefault(LogLevel, 'info'),
   admin: withDefault(Admin, { listen: DEFAULT_ADMIN_LISTEN }),
   shutdown: withDefault(Shutdown, { drainSeconds: 30 }),
@@ -251,6 +308,11 @@ export type Config = t.TypeOf<typeof Config>;
 /** Things that decode but deserve a word at start-up. */
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
+  if (config.listen.allow === undefined) {
+    warnings.push(
+      `listen.allow: the router listens on ${config.listen.host}, which is not loopback, and takes calls from anyone who connects; set listen.allow to FreeSWITCH's addresses`,
+    );
+  }
   config.schemes.forEach((s, i) => {
     const at = `schemes[${i}]`;
     if (s.submit !== 'http' && s.method !== 'POST') {

@@ -10,13 +10,46 @@ export interface FrameReader {
 
 const EMPTY = Buffer.alloc(0);
 
+const hexValue = (byte: number): number => {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+};
+
+/**
+ * A value as FreeSWITCH meant it. It url-encodes values byte by byte (switch_url_encode), whatever
+ * the bytes are: a SIP phone's Latin-1 or CP1251 display name arrives as `Jos%E9`, which is no UTF-8.
+ * So the escapes become bytes and the bytes are read as UTF-8, an invalid sequence becoming U+FFFD;
+ * a broken escape (`%G1`, a `%` at the end) stays as it is. A display name, a User-Agent or an `X-`
+ * header is the caller's to choose, and none may cost the call its routing.
+ */
+const decodeValue = (value: Buffer): string => {
+  const first = value.indexOf(0x25);
+  if (first < 0) return value.toString('utf8');
+  const bytes = Buffer.allocUnsafe(value.length);
+  let length = value.copy(bytes, 0, 0, first);
+  for (let i = first; i < value.length; i++) {
+    const byte = value[i]!;
+    const high = byte === 0x25 && i + 2 < value.length ? hexValue(value[i + 1]!) : -1;
+    const low = high < 0 ? -1 : hexValue(value[i + 2]!);
+    if (low < 0) {
+      bytes[length++] = byte;
+    } else {
+      bytes[length++] = high * 16 + low;
+      i += 2;
+    }
+  }
+  return bytes.toString('utf8', 0, length);
+};
+
 /**
  * A header block's values, looked up when asked for. A FreeSWITCH event carries ~160 url-encoded
  * headers and a call reads a handful of them, so the block stays bytes (a view into what the socket
  * read): a lookup finds the header with a native search and makes a string of its value alone, which
  * therefore pins nothing else. The first of a repeated header wins, as in FreeSWITCH's own ESL library
  * (esl_event_get_header), and the search stops there: Event-Name, always first, costs no scan at all.
- * The block has been checked whole by `checkEscapes`, so decoding a value cannot throw here.
+ * Only a looked-up value is decoded, and decoding cannot fail: whatever the other values hold, they
+ * are never read.
  */
 const lookupIn =
   (block: Buffer): HeaderLookup =>
@@ -31,35 +64,8 @@ const lookupIn =
       from = at + needle.length;
     }
     const eol = block.indexOf(0x0a, from);
-    const raw = block.toString('utf8', from, eol < 0 ? block.length : eol);
-    return raw.includes('%') ? decodeURIComponent(raw) : raw;
+    return decodeValue(block.subarray(from, eol < 0 ? block.length : eol));
   };
-
-const isHexDigit = (byte: number): boolean => (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
-
-/**
- * An escape of a byte 0x00-0x7F (`%` then 0-7 then a hex digit) always decodes; anything else after a
- * `%` (a broken escape, or a byte of a multi-byte UTF-8 sequence, which may be invalid) needs the real
- * decoder to tell.
- */
-const onlyAsciiEscapes = (block: Buffer): boolean => {
-  for (let at = block.indexOf(0x25); at >= 0; at = block.indexOf(0x25, at + 3)) {
-    const high = block[at + 1] ?? 0;
-    if (!(high >= 0x30 && high <= 0x37 && isHexDigit(block[at + 2] ?? 0))) return false;
-  }
-  return true;
-};
-
-/**
- * FreeSWITCH url-encodes header values. A block that does not decode (a broken %-escape, invalid
- * UTF-8) makes the stream unusable: it is refused here, whole, so that a later lookup never throws
- * inside a socket listener. Escapes cannot span lines, so checking the block is checking every value.
- * Most blocks hold only ASCII escapes (`%3A`, `%20`): hopping from `%` to `%` (a native search) proves
- * them valid without decoding, and allocating, a copy of the block.
- */
-const checkEscapes = (block: Buffer): void => {
-  if (!onlyAsciiEscapes(block)) decodeURIComponent(block.toString('utf8'));
-};
 
 const classify = (outer: HeaderLookup, contentType: string, body: Buffer): Frame => {
   switch (contentType) {
@@ -71,7 +77,6 @@ const classify = (outer: HeaderLookup, contentType: string, body: Buffer): Frame
       // The event's headers are the body's own header block; an event may carry a body after it.
       const end = body.indexOf('\n\n');
       const block = end < 0 ? body : body.subarray(0, end);
-      checkEscapes(block);
       const header = lookupIn(block);
       return { _tag: 'Event', name: header('Event-Name') ?? '', header };
     }
@@ -106,44 +111,145 @@ const wanted = (events: ReadonlySet<string>, buffer: Buffer, start: number, end:
   return events.has(buffer.toString('latin1', nameStart, eol));
 };
 
+/** The longest header block read; FreeSWITCH's outer blocks are a few hundred bytes. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+/** The longest body read; the largest event in the real captures (a CHANNEL_HANGUP_COMPLETE) is 11.6 KB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const malformed = (reason: string): MalformedFrame => ({ _tag: 'MalformedFrame', reason });
+
+const notByteCount = (block: Buffer, from: number, to: number): MalformedFrame =>
+  malformed(`Content-Length ${JSON.stringify(block.toString('latin1', from, Math.min(to, from + 32)))} is not a byte count`);
+
+const CONTENT_LENGTH = Buffer.from('Content-Length: ');
+const LINE_CONTENT_LENGTH = Buffer.from('\nContent-Length: ');
+
+/**
+ * The body length a header block announces, read from its bytes (it is on every event's path, and
+ * first in an event's block): none is 0 (replies and notices have no body); anything but plain decimal
+ * digits, or over the cap, is refused rather than read as some other length (a parseInt of `-5` or
+ * `12abc` would put the stream off its frames for good).
+ */
+const announcedLength = (block: Buffer): number | MalformedFrame => {
+  let from: number;
+  if (block.length >= CONTENT_LENGTH.length && block.compare(CONTENT_LENGTH, 0, CONTENT_LENGTH.length, 0, CONTENT_LENGTH.length) === 0) {
+    from = CONTENT_LENGTH.length;
+  } else {
+    const at = block.indexOf(LINE_CONTENT_LENGTH);
+    if (at < 0) return 0;
+    from = at + LINE_CONTENT_LENGTH.length;
+  }
+  const eol = block.indexOf(0x0a, from);
+  const to = eol < 0 ? block.length : eol;
+  if (to === from || to - from > 16) return notByteCount(block, from, to);
+  let length = 0;
+  for (let i = from; i < to; i++) {
+    const digit = block[i]! - 0x30;
+    if (digit < 0 || digit > 9) return notByteCount(block, from, to);
+    length = length * 10 + digit;
+  }
+  return length > MAX_BODY_BYTES ? malformed(`Content-Length ${length} is over the ${MAX_BODY_BYTES}-byte body limit`) : length;
+};
+
 /**
  * Frames as mod_event_socket writes them: a header block ended by an empty line, then exactly
  * Content-Length bytes of body. Bytes stay a Buffer, searched natively; a frame's headers are views
  * into it, and only the values looked up become strings. A frame therefore keeps the bytes it was read
  * from alive for as long as it is held: frames are read and let go, their values kept.
+ *
+ * A peer decides how much it sends before a frame is complete, so the reader bounds it: a header
+ * block over MAX_HEAD_BYTES or a body over MAX_BODY_BYTES ends the stream. Until then the bytes of a
+ * partial frame are appended into spare room (capacity doubles, up to the frame's length once that is
+ * known), never re-concatenated whole, and the search for the block's end resumes where the
+ * previous read stopped: a frame costs time linear in its bytes however finely the peer splits it.
+ * Bytes already handed out in a frame are never written over: appending only writes past them.
  */
 export const createFrameReader = (options: FrameReaderOptions = {}): FrameReader => {
   const { events } = options;
+  /** The partial frame's bytes are `pending[0, filled)`; the rest of `pending` is spare room. */
   let pending: Buffer = EMPTY;
+  let filled = 0;
+  /** How many bytes of the partial frame's header block were searched for its end, found absent. */
+  let searched = 0;
+  /** The partial frame's header block and whole length, once the block is complete (0: not yet). */
+  let headLength = 0;
+  let frameLength = 0;
   let broken: MalformedFrame | undefined;
+
+  const append = (chunk: Buffer): void => {
+    const needed = filled + chunk.length;
+    if (needed > pending.length) {
+      // Doubling, but never past the frame's announced length: a peer that announces 1 MiB and
+      // sends a byte must not make every connection hold a megabyte.
+      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(2 * pending.length, frameLength || MAX_HEAD_BYTES + MAX_BODY_BYTES)));
+      pending.copy(grown, 0, 0, filled);
+      pending = grown;
+    }
+    chunk.copy(pending, filled);
+    filled = needed;
+  };
+
+  const fail = (reason: MalformedFrame): E.Either<MalformedFrame, readonly Frame[]> => {
+    broken = reason;
+    pending = EMPTY;
+    return E.left(reason);
+  };
+
   return {
     push: (chunk) => {
       if (broken) return E.left(broken);
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let data: Buffer;
+      let end: number;
+      if (filled === 0) {
+        data = chunk;
+        end = chunk.length;
+      } else {
+        append(chunk);
+        // Only the filled part: the spare room past it holds whatever the allocator left there.
+        data = pending.subarray(0, filled);
+        end = filled;
+      }
       const frames: Frame[] = [];
       let at = 0;
-      try {
-        for (;;) {
-          const headEnd = pending.indexOf('\n\n', at);
-          if (headEnd < 0) break;
-          const head = pending.subarray(at, headEnd);
-          checkEscapes(head);
-          const outer = lookupIn(head);
-          const length = Number.parseInt(outer('Content-Length') ?? '', 10);
-          const bodyStart = headEnd + 2;
-          const bodyEnd = bodyStart + (length > 0 ? length : 0);
-          if (pending.length < bodyEnd) break;
-          const contentType = outer('Content-Type') ?? '';
-          const skipped = events !== undefined && contentType === 'text/event-plain' && !wanted(events, pending, bodyStart, bodyEnd);
-          if (!skipped) frames.push(classify(outer, contentType, pending.subarray(bodyStart, bodyEnd)));
-          at = bodyEnd;
+      for (;;) {
+        let outer: HeaderLookup | undefined;
+        if (frameLength === 0) {
+          // A `\n` ending the searched part may be the first of the pair.
+          const headEnd = data.indexOf('\n\n', at + Math.max(0, searched - 1));
+          if (headEnd < 0 || headEnd - at > MAX_HEAD_BYTES) {
+            if (end - at > MAX_HEAD_BYTES + 1) return fail(malformed(`header block over the ${MAX_HEAD_BYTES}-byte limit without an empty line`));
+            searched = end - at;
+            break;
+          }
+          const head = data.subarray(at, headEnd);
+          const body = announcedLength(head);
+          if (typeof body !== 'number') return fail(body);
+          outer = lookupIn(head);
+          headLength = headEnd - at;
+          frameLength = headLength + 2 + body;
         }
-      } catch (cause) {
-        broken = { _tag: 'MalformedFrame', reason: cause instanceof Error ? cause.message : String(cause) };
-        return E.left(broken);
+        if (end - at < frameLength) break;
+        // A block completed by an earlier read is looked up again in the bytes that now hold it.
+        outer ??= lookupIn(data.subarray(at, at + headLength));
+        const bodyStart = at + headLength + 2;
+        const bodyEnd = at + frameLength;
+        const contentType = outer('Content-Type') ?? '';
+        const skipped = events !== undefined && contentType === 'text/event-plain' && !wanted(events, data, bodyStart, bodyEnd);
+        if (!skipped) frames.push(classify(outer, contentType, data.subarray(bodyStart, bodyEnd)));
+        at = bodyEnd;
+        headLength = 0;
+        frameLength = 0;
+        searched = 0;
       }
-      // A partial frame is copied out, so a 64 KiB read buffer is not kept alive for its few bytes.
-      pending = at >= pending.length ? EMPTY : at === 0 ? pending : Buffer.from(pending.subarray(at));
+      if (at === end) {
+        pending = EMPTY;
+        filled = 0;
+      } else if (data === chunk || at > 0) {
+        // A partial frame is copied out, so a 64 KiB read buffer (or the frames read from it) is not
+        // kept alive for its few bytes.
+        pending = Buffer.from(data.subarray(at, end));
+        filled = pending.length;
+      }
       return E.right(frames);
     },
   };

@@ -1,28 +1,156 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { BlockList, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import * as E from 'fp-ts/lib/Either.js';
+import type { PeerRange } from '../config/codecs.ts';
+import { plain } from './command.ts';
 import type { FrameReaderOptions } from './frame-reader.ts';
 import { createSession, type EslSession } from './session.ts';
+
+/** Connections the server did not turn into sessions, since it started. */
+export interface ConnectionCounts {
+  /** Closed on accept: the peer's address is not in `listen.allow`. */
+  readonly refusedNotAllowed: number;
+  /** Handed back to FreeSWITCH's dialplan unrouted: `maxConnections` sessions were open. */
+  readonly refusedOverLimit: number;
+  /** Failed accepts (EMFILE, ENFILE under load): the peer saw its connection closed. */
+  readonly acceptErrors: number;
+}
 
 export interface OutboundServer {
   readonly address: () => AddressInfo;
   /** Sessions currently open: each is removed when its socket closes, however it closes. */
   readonly sessionCount: () => number;
+  readonly counts: () => ConnectionCounts;
   /** Stops accepting new connections; open sessions carry on. */
   readonly stopAccepting: () => void;
+  /** Settles once every over-limit hand-back in flight has ended (each is bounded by `handBackMs`). */
+  readonly handedBack: () => Promise<void>;
 }
+
+export interface OutboundListen {
+  readonly host: string;
+  readonly port: number;
+  /** Who may connect; anyone when absent. */
+  readonly allow?: readonly PeerRange[];
+  /** Sessions open at once; unlimited when absent. */
+  readonly maxConnections?: number;
+}
+
+/** The logging the server needs; a pino Logger satisfies it. */
+export interface OutboundLog {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface OutboundOptions {
+  readonly log?: OutboundLog;
+  /** Milliseconds, for the over-limit warning's pace (specs inject a clock). */
+  readonly now?: () => number;
+  /** At most one over-limit warning per this many ms. */
+  readonly warnEveryMs?: number;
+  /** How long an over-limit connection's hand-back may take before it is cut. */
+  readonly handBackMs?: number;
+}
+
+/**
+ * Keepalive on every accepted socket. In sync socket mode a bridged call's socket carries nothing
+ * until the bridge ends, and nothing else bounds that wait: a FreeSWITCH host that dies without a FIN
+ * (power, kernel, a cut link) would leave the call's session open for good. After a minute of silence
+ * the kernel probes the peer, and a dead one ends the socket with ETIMEDOUT. The delay is what Node
+ * lets us set; the probes' interval and count are the system's (net.ipv4.tcp_keepalive_intvl, _probes;
+ * Linux's defaults, 75 s × 9, notice a dead host about 12 minutes later).
+ */
+const KEEPALIVE_DELAY_MS = 60_000;
+/** An over-limit hand-back is a couple of round trips on a healthy FreeSWITCH. */
+const HAND_BACK_MS = 2_000;
+/** Hand-backs in flight at most; past that a flood of connections is closed at once. */
+const HAND_BACKS_AT_ONCE = 1_000;
+const WARN_EVERY_MS = 10_000;
+
+const peerFamily = (socket: Socket): 'ipv4' | 'ipv6' => (socket.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4');
+
+/**
+ * An over-limit connection is a call FreeSWITCH is waiting on: it is handed back to the dialplan
+ * rather than just closed. Measured on FreeSWITCH 1.10.12: in async mode a socket closed before the
+ * socket application has entered its park loop leaves the caller parked for good (mod_event_socket.c
+ * socket_function parks once the listener is done), while `connect` then `resume` then closing
+ * continues the dialplan; in sync mode closing after `connect` continues it, and `resume` would leave
+ * the channel in CS_RESET for good. So: `connect`, `resume` unless the reply says `Socket-Mode: static`
+ * (sync), close; the whole bounded by `handBackMs`.
+ */
+const handBack = (socket: Socket, ms: number): Promise<void> => {
+  const session = createSession(socket, { events: new Set() });
+  const cut = setTimeout(session.destroy, ms);
+  const ended = session.closed.then(() => clearTimeout(cut));
+  void (async () => {
+    const connected = await session.send([plain('connect')], ms)();
+    if (E.isLeft(connected)) return;
+    const [reply] = connected.right;
+    if (reply?._tag === 'CommandReply' && reply.header('Socket-Mode') !== 'static') await session.send([plain('resume')], ms)();
+    session.end();
+  })();
+  return ended;
+};
 
 /**
  * The socket server FreeSWITCH's `socket` application dials, one connection per call.
  * `noDelay`: a command is a few small writes' worth of bytes and every one of them is on a caller's
  * post-dial delay; with Nagle on, modesl measured ~44 ms per round trip instead of ~2 ms.
+ * A peer outside `allow` is destroyed on accept, before a byte is read or written: the event socket
+ * takes commands from whoever connects, so what it reads is only ever FreeSWITCH's.
  */
 export const listenOutbound = (
-  listen: { readonly host: string; readonly port: number },
+  listen: OutboundListen,
   onSession: (session: EslSession) => void,
   frames: FrameReaderOptions,
   onError: (error: Error) => void,
+  options: OutboundOptions = {},
 ): Promise<OutboundServer> => {
+  const { log, now = () => performance.now(), warnEveryMs = WARN_EVERY_MS, handBackMs = HAND_BACK_MS } = options;
+  const allowed = listen.allow && new BlockList();
+  for (const range of listen.allow ?? []) allowed?.addSubnet(range.network, range.prefix, range.family);
+  const maxConnections = listen.maxConnections ?? Infinity;
   const sessions = new Set<EslSession>();
+  const handBacks = new Set<Promise<void>>();
+  let refusedNotAllowed = 0;
+  let refusedOverLimit = 0;
+  let acceptErrors = 0;
+  let lastWarnAt = -Infinity;
+  let overLimitSinceWarn = 0;
+
+  const refuseOverLimit = (socket: Socket): void => {
+    refusedOverLimit++;
+    overLimitSinceWarn++;
+    if (now() - lastWarnAt >= warnEveryMs) {
+      lastWarnAt = now();
+      log?.warn(
+        { maxConnections, refused: overLimitSinceWarn, refusedOverLimit },
+        'listen.maxConnections calls in progress: new calls are handed back to the dialplan unrouted',
+      );
+      overLimitSinceWarn = 0;
+    }
+    if (handBacks.size >= HAND_BACKS_AT_ONCE) {
+      socket.destroy();
+      return;
+    }
+    const ended = handBack(socket, handBackMs);
+    handBacks.add(ended);
+    void ended.then(() => handBacks.delete(ended));
+  };
+
   const server: Server = createServer({ noDelay: true }, (socket) => {
+    const address = socket.remoteAddress;
+    // `remoteAddress` is gone when the peer reset before the accept was handled.
+    if (allowed && (address === undefined || !allowed.check(address, peerFamily(socket)))) {
+      refusedNotAllowed++;
+      socket.destroy();
+      log?.debug({ peer: address, refusedNotAllowed }, 'connection refused: peer not in listen.allow');
+      return;
+    }
+    socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
+    if (sessions.size >= maxConnections) {
+      refuseOverLimit(socket);
+      return;
+    }
     const session = createSession(socket, frames);
     sessions.add(session);
     void session.closed.then(() => sessions.delete(session));
@@ -34,12 +162,19 @@ export const listenOutbound = (
       server.off('error', reject);
       // Once listening, an error here is a failed accept (EMFILE under load): worth a log line, and
       // unheard it would be thrown and take every call down with the process.
-      server.on('error', onError);
+      server.on('error', (error) => {
+        acceptErrors++;
+        onError(error);
+      });
       resolve({
         address: () => server.address() as AddressInfo,
         sessionCount: () => sessions.size,
+        counts: () => ({ refusedNotAllowed, refusedOverLimit, acceptErrors }),
         stopAccepting: () => {
           server.close();
+        },
+        handedBack: async () => {
+          await Promise.all(handBacks);
         },
       });
     });

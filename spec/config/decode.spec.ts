@@ -32,7 +32,7 @@ describe('config decoding', () => {
   describe('defaults', () => {
     it('fills every optional setting', () => {
       const { config } = ok({ schemes: [scheme()] });
-      expect(config.listen).to.deep.equal({ host: '127.0.0.1', port: 8084 });
+      expect(config.listen).to.deep.include({ host: '127.0.0.1', port: 8084, maxConnections: 10_000 });
       expect(config.logLevel).to.equal('info');
       expect(config.selection).to.deep.equal({ variable: 'crm_scheme', byCalledNumber: [], default: 'default' });
       const s = config.schemes[0];

@@ -72,7 +72,7 @@ describe('esl/session', () => {
   it('ends the session on a malformed frame instead of throwing', async () => {
     const { session, fs, close } = await pair();
     const sent = session.send([plain('linger')], 1000)();
-    fs.write('Content-Type: command/reply\nReply-Text: %E0%A4%A\n\n');
+    fs.write('Content-Type: command/reply\nContent-Length: 2000000000\n\n');
     const result = await sent;
     expect(E.isLeft(result) && result.left._tag).to.equal('MalformedFrame');
     expect((await session.closed)._tag).to.equal('MalformedFrame');
