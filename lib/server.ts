@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/codecs.ts';
+import { systemClock } from './delay.ts';
 import { listenOutbound } from './esl/outbound-server.ts';
 import type { Logger } from './log.ts';
 import { makeRouter, type Router } from './routing/route.ts';
@@ -14,6 +15,8 @@ export interface RunningRouter {
   readonly activeCalls: () => number;
   /** Stops accepting calls and settles once every call in progress has made its decision. */
   readonly drain: () => Promise<void>;
+  /** Connections that closed without a byte (load balancers' and monitors' probes): not calls. */
+  readonly probes: () => number;
 }
 
 export interface RouterOptions {
@@ -33,17 +36,26 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
     log,
     route: options.route ?? makeRouter({ log }),
     newId: randomUUID,
-    now: () => performance.now(),
+    clock: systemClock,
     limits: options.limits ?? DEFAULT_LIMITS,
   });
   const undecided = new Set<Promise<void>>();
+  let open = 0;
+  let probes = 0;
   const server = await listenOutbound(
     config.listen,
     (session) => {
       const call = handle(session);
       undecided.add(call.decided);
       void call.decided.then(() => undecided.delete(call.decided));
-      if (options.onCallDone) void call.done.then(options.onCallDone).catch((error: unknown) => log.error({ err: error }, 'onCallDone failed'));
+      open += 1;
+      void call.done
+        .then((end) => {
+          open -= 1;
+          if (end._tag === 'Probe') probes += 1;
+          else options.onCallDone?.(end.record);
+        })
+        .catch((error: unknown) => log.error({ err: error }, 'onCallDone failed'));
     },
     { events: WATCHED_EVENTS },
     (error) => log.error({ err: error }, 'event socket listener error'),
@@ -54,6 +66,10 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
     drain: async () => {
       server.stopAccepting();
       await Promise.all(undecided);
+      // A sync-mode bridge counts as decided once written (lib/telephony/bridge-to.ts): should one of
+      // these fail once the router is gone, FreeSWITCH continues the dialplan, not the scheme's fallback.
+      if (open > 0) log.warn({ calls: open }, 'stopped with calls still bridging: a sync-mode bridge among them that fails goes to the dialplan after socket');
     },
+    probes: () => probes,
   };
 };

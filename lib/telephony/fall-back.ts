@@ -1,0 +1,23 @@
+import type { BridgeFailureTag } from '../core/call-failure.ts';
+import { bridgeFailure } from '../core/call-failure.ts';
+import { dialString } from '../routing/dial-string.ts';
+import { afterBridge, bridgeTo } from './bridge-to.ts';
+import type { CallFacts } from './call-record.ts';
+import type { Admitted, Lost, Settled } from './call-state.ts';
+import { handBack, type HandedBack } from './hand-back.ts';
+import type { Line } from './line.ts';
+
+/**
+ * The scheme's fallback: its destination bridged, or the call handed back to the dialplan, which
+ * also takes the call when the fallback's own bridge does not connect.
+ */
+export const fallBack = async (line: Line, admitted: Admitted, facts: CallFacts, newId: () => string): Promise<Settled | HandedBack | Lost> => {
+  const fallback = admitted.scheme.fallback;
+  if (fallback.action !== 'bridge') return handBack(line, admitted.mode, facts);
+  const endpoint = dialString(admitted.scheme, fallback.destination);
+  const tried: CallFacts = { ...facts, fallback: 'bridge', fallbackBridge: endpoint };
+  const outcome = await bridgeTo(line, admitted, endpoint, newId());
+  if (outcome._tag !== 'NotConnected') return afterBridge(line, admitted, outcome, tried, 'fallback-bridged');
+  const failed: BridgeFailureTag = bridgeFailure(outcome.disposition);
+  return handBack(line, admitted.mode, { ...tried, failureDetail: `fallback ${failed}` });
+};
