@@ -44,7 +44,7 @@ export async function connect(
   const control = controlOf(first);
   if (control !== undefined && control !== 'full') return notFull(line, first, deps);
   const decoded = callFromConnectReply(first, deps.used);
-  if (E.isLeft(decoded)) return handBack(line, mode, { mode, failure: 'BadChannelData' });
+  if (E.isLeft(decoded)) return handBack(line, mode, { uuid: first.header('Unique-ID'), mode, failure: 'BadChannelData' });
   const call = decoded.right;
   const { scheme, reason } = selectScheme(deps.config, call);
   return {
