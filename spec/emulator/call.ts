@@ -120,9 +120,24 @@ export class EmulatedCall {
   // ---- wire ----------------------------------------------------------------------------------
 
   onData(chunk: Buffer): void {
-    const lag = this.lag();
-    if (lag > 0) setTimeout(() => this.read(chunk), lag);
+    if (this.lag() > 0) this.readLate(chunk);
     else this.read(chunk);
+  }
+
+  /** What a busy FreeSWITCH has not read yet: it wakes `readLagMs` after new bytes and reads all there is. */
+  private unread: Array<Buffer | 'close'> = [];
+
+  private readLate(what: Buffer | 'close'): void {
+    this.unread.push(what);
+    if (this.unread.length > 1) return;
+    setTimeout(() => {
+      const all = this.unread;
+      this.unread = [];
+      for (const item of all) {
+        if (item === 'close') this.routerClosed();
+        else this.read(item);
+      }
+    }, this.lag());
   }
 
   private read(chunk: Buffer): void {
@@ -138,8 +153,7 @@ export class EmulatedCall {
    * above all, is the channel's, not the socket's: it carries on, and the dialplan resumes after it.
    */
   onRouterClose(): void {
-    const lag = this.lag();
-    if (lag > 0) setTimeout(() => this.routerClosed(), lag);
+    if (this.lag() > 0 || this.unread.length > 0) this.readLate('close');
     else this.routerClosed();
   }
 

@@ -45,8 +45,9 @@ export interface CallScript {
   /** The connect reply's `Control` header: `single-channel` when the dialplan's `socket` line lacks `full`. Default full. */
   control?: 'full' | 'single-channel';
   /**
-   * A FreeSWITCH too busy to keep up: everything the router sends (and its close) is read this many ms
-   * late, in order, so every reply comes that much late. Default 0.
+   * A FreeSWITCH too busy to keep up: it gets to the router's bytes this many ms after they arrive, and
+   * then reads all there is, a close included (as a listener thread starved of CPU does), so every
+   * reply comes that much late. Default 0.
    */
   readLagMs?: number;
   /** With readLagMs: `connect` is read at once, only what follows it late. */
