@@ -11,12 +11,12 @@ const json = (destination: string) => ({ body: JSON.stringify({ number_01: desti
  */
 for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
   describe(`telephony: every hand-back continues the dialplan (${mode})`, function () {
-    this.timeout(10_000);
+    this.timeout(15_000);
     let r: RouterUnderTest;
     before(async () => {
       r = await startRouterUnderTest(
         { destinationField: 'number_01', fallback: { action: 'dialplan' } },
-        { limits: { replyMs: 150, lateReplyMs: 3_000 }, emulator: { mode, parkStartMs: 150 } },
+        { limits: { replyMs: 500, lateReplyMs: 5_000 }, emulator: { mode, parkStartMs: 150 } },
       );
     });
     after(async () => r.stop());
@@ -45,14 +45,14 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     });
 
     it('a connect reply later than replyMs (ReplyTimeout)', async () => {
-      const result = await call({ readLagMs: 400 });
+      const result = await call({ readLagMs: 1_500 });
       continued(result);
       expect(await r.recordOf(result.uuid)).to.deep.include({ failure: 'ReplyTimeout', result: 'fallback-dialplan' });
     });
 
     it('set-up replies later than replyMs (ReplyTimeout)', async () => {
       r.crm.respond(json('380123456789'));
-      const result = await call({ readLagMs: 400, readLagAfterConnect: true });
+      const result = await call({ readLagMs: 1_500, readLagAfterConnect: true });
       continued(result);
       expect(result.bridges).to.deep.equal([]);
       expect(await r.recordOf(result.uuid)).to.deep.include({ failure: 'ReplyTimeout', result: 'fallback-dialplan' });
