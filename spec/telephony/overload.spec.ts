@@ -38,10 +38,12 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect(leftBehind(results).map((c) => c.uuid)).to.deep.equal([]);
       expect(late(results).filter((c) => !c.returnedToDialplan).map((c) => c.uuid)).to.deep.equal([]);
       await until(() => r.router.activeCalls() === 0);
+      expect(r.router.activeCalls()).to.equal(0);
     });
   });
 }
 
+/** Polls until `check` holds, for 5 s at most (a failing spec must not keep the run alive). */
 const until = async (check: () => boolean): Promise<void> => {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (const end = Date.now() + 5_000; !check() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 10));
 };
