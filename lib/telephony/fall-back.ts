@@ -1,4 +1,3 @@
-import type { BridgeFailureTag } from '../core/call-failure.ts';
 import { bridgeFailure } from '../core/call-failure.ts';
 import { dialString } from '../routing/dial-string.ts';
 import { afterBridge, bridgeTo } from './bridge-to.ts';
@@ -18,6 +17,5 @@ export const fallBack = async (line: Line, admitted: Admitted, facts: CallFacts,
   const tried: CallFacts = { ...facts, fallback: 'bridge', fallbackBridge: endpoint };
   const outcome = await bridgeTo(line, admitted, endpoint, newId());
   if (outcome._tag !== 'NotConnected') return afterBridge(line, admitted, outcome, tried, 'fallback-bridged');
-  const failed: BridgeFailureTag = bridgeFailure(outcome.disposition);
-  return handBack(line, admitted.mode, { ...tried, failureDetail: `fallback ${failed}` });
+  return handBack(line, admitted.mode, { ...tried, failureDetail: `fallback ${bridgeFailure(outcome.disposition)}` });
 };

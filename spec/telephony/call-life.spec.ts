@@ -31,7 +31,7 @@ type Answer = E.Either<RoutingFailure, Route>;
 const ROUTE: Route = { destination: { _tag: 'PhoneNumber', number: '380123456789' }, dialString: 'sofia/gateway/pstn/380123456789', crmStatus: 200, crmMs: 12.345 };
 
 /** One call driven by the spec: FreeSWITCH is a FakeSession, the CRM a promise the spec settles, time a FakeClock. */
-const start = (mode: 'async' | 'sync', options: { fallback?: Record<string, unknown>; connect?: Record<string, string | undefined>; answer?: (command: EslCommand) => ReplyFrame | undefined } = {}) => {
+const start = (mode: 'async' | 'sync', options: { fallback?: Record<string, unknown>; connect?: Record<string, string | undefined>; answer?: (command: EslCommand) => ReplyFrame | undefined; routeThrows?: boolean } = {}) => {
   const clock = new FakeClock();
   const session = new FakeSession();
   const logs: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
@@ -48,6 +48,7 @@ const start = (mode: 'async' | 'sync', options: { fallback?: Record<string, unkn
   let crmSignal: AbortSignal | undefined;
   const route = (_s: unknown, _c: unknown, signal: AbortSignal): TE.TaskEither<RoutingFailure, Route> => () => {
     crmSignal = signal;
+    if (options.routeThrows === true) return Promise.reject(new Error('defect'));
     return new Promise<Answer>((resolve) => (answerCrm = resolve));
   };
   let ids = 0;
@@ -111,9 +112,10 @@ describe('telephony: the call life, transition by transition (fake session, fake
     await c.complete('SUCCESS');
     await c.linger();
     expect(c.session.commands().at(-1)).to.equal('exit');
+    await c.clock.advance(1.26);
     c.session.close();
     await settle();
-    expect(c.record()).to.deep.include({ result: 'bridged', crmStatus: 200, crmMs: 12.3, bridge: 'sofia/gateway/pstn/380123456789' });
+    expect(c.record()).to.deep.include({ result: 'bridged', crmStatus: 200, crmMs: 12.3, ms: 1.3, bridge: 'sofia/gateway/pstn/380123456789' });
     expect(c.logs.find((l) => l.msg === 'call')?.level).to.equal(30);
     expect(c.clock.pending()).to.equal(0);
   });
@@ -308,6 +310,26 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.end()).to.deep.equal({ _tag: 'Probe' });
     expect(c.logs.filter((l) => l.msg === 'call')).to.deep.equal([]);
     expect(c.logs.filter((l) => l.level === 20 && l.msg.startsWith('probe'))).to.have.length(1);
+  });
+
+  it('a defect of ours (the CRM step throws): one error line, and the call handed back (InternalError)', async () => {
+    const c = start('async', { routeThrows: true });
+    await settle();
+    expect(c.session.commands().at(-1)).to.equal('resume');
+    expect(c.session.ended).to.equal(true);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ failure: 'InternalError', failureDetail: 'defect', result: 'fallback-dialplan' });
+    expect(c.logs.filter((l) => l.level === 50).map((l) => l.msg)).to.deep.equal(['call handling failed']);
+  });
+
+  it('nothing goes out once the call is handed back', async () => {
+    const c = start('sync');
+    await c.answerCrm(E.left({ _tag: 'CrmHttpStatus', status: 503 }));
+    const written = c.session.written.length;
+    await c.linger();
+    await c.clock.advance(60_000);
+    expect(c.session.written.length).to.equal(written);
   });
 
   it('the socket closing while bridging: lost', async () => {
