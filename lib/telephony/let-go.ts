@@ -7,7 +7,8 @@ import type { Line } from './line.ts';
  * Ends the conversation, whatever state it ended in, within bounded time. A settled call's socket is
  * still open: with plain `linger`, FreeSWITCH announces the hang-up and then waits for `exit` forever,
  * so once it lingers we say `exit` (not before: the events after the hang-up are still to come). A
- * handed-back call's socket is already ended. Whatever FreeSWITCH does not close in time, we close.
+ * handed-back call's socket is already ended on our side. Whatever FreeSWITCH does not close in time,
+ * we close.
  */
 export const letGo = async (line: Line, ending: Ending): Promise<void> => {
   const { session, watch, clock, limits } = line;
@@ -16,5 +17,8 @@ export const letGo = async (line: Line, ending: Ending): Promise<void> => {
     if (!session.isClosed()) await line.send([plain('exit')], limits.exitGraceMs);
     line.release([]);
   }
-  if ((await withTimeout(session.closed, limits.exitGraceMs, undefined, clock))._tag !== 'Settled') session.destroy();
+  // After a hand-back FreeSWITCH still has to read what we wrote before the end (`resume` above all),
+  // and a busy one reads late: closing at once could discard it unread.
+  const grace = ending._tag === 'HandedBack' ? limits.lateReplyMs : limits.exitGraceMs;
+  if ((await withTimeout(session.closed, grace, undefined, clock))._tag !== 'Settled') session.destroy();
 };

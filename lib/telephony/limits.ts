@@ -2,8 +2,9 @@ export interface CallLimits {
   /** How long an ordinary command's reply may take before the router stops routing the call and hands it back. */
   readonly replyMs: number;
   /**
-   * After a `connect` that went unanswered for `replyMs`, how much longer its reply is waited for: the
-   * reply says the socket mode, without which the call cannot be handed back safely in async mode.
+   * How long a FreeSWITCH slower than `replyMs` is still waited for: the reply to a `connect` (it says
+   * the socket mode, without which an async call cannot be handed back safely), and its close after a
+   * hand-back (it must read the `resume` written before our end).
    */
   readonly lateReplyMs: number;
   /** After `exit` or a hand-back, how long FreeSWITCH gets to close before we do. */

@@ -323,6 +323,16 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.logs.filter((l) => l.level === 50).map((l) => l.msg)).to.deep.equal(['call handling failed']);
   });
 
+  it('after a hand-back, a FreeSWITCH that does not close gets lateReplyMs to read what was written before the end', async () => {
+    const c = start('sync');
+    await c.answerCrm(E.left({ _tag: 'CrmHttpStatus', status: 503 }));
+    expect(c.session.ended).to.equal(true);
+    await c.clock.advance(LIMITS.lateReplyMs - 1);
+    expect(c.session.isClosed()).to.equal(false);
+    await c.clock.advance(1);
+    expect(c.session.isClosed()).to.equal(true);
+  });
+
   it('nothing goes out once the call is handed back', async () => {
     const c = start('sync');
     await c.answerCrm(E.left({ _tag: 'CrmHttpStatus', status: 503 }));
