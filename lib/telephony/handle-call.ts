@@ -49,18 +49,19 @@ export const handleCall = (deps: CallDeps): ((session: EslSession) => HandledCal
     const decided = new Promise<void>((resolve) => (markDecided = resolve));
     const watch = watchChannel(session);
     const line = openLine(session, watch, deps.clock, deps.limits, markDecided);
-    let mode: Admitted['mode'] | undefined;
+    let admitted: Admitted | undefined;
     const life = async (): Promise<Ending> => {
-      const admitted = await connect(line, session, connectDeps);
-      if (admitted._tag === 'Admitted') mode = admitted.mode;
-      return admitted._tag === 'Admitted' ? route(line, admitted, deps) : admitted;
+      const connected = await connect(line, session, connectDeps);
+      if (connected._tag !== 'Admitted') return connected;
+      admitted = connected;
+      return route(line, connected, deps);
     };
     const done = life()
       .catch((error: unknown): Ending => {
         // A defect of ours, not the caller's fault: hand the call back to the dialplan and keep serving.
-        deps.log.error({ err: error }, 'call handling failed');
-        const facts = { failure: 'InternalError', failureDetail: error instanceof Error ? error.message : String(error) } as const;
-        return mode === undefined ? lost(facts) : handBack(line, mode, facts);
+        deps.log.error({ err: error, uuid: admitted?.call.uuid }, 'call handling failed');
+        const facts = { ...admitted?.facts, failure: 'InternalError', failureDetail: error instanceof Error ? error.message : String(error) } as const;
+        return admitted === undefined ? lost(facts) : handBack(line, admitted.mode, facts);
       })
       .then(async (ending) => {
         await letGo(line, ending);

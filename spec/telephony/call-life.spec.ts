@@ -319,7 +319,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.session.ended).to.equal(true);
     c.session.close();
     await settle();
-    expect(c.record()).to.deep.include({ failure: 'InternalError', failureDetail: 'defect', result: 'fallback-dialplan' });
+    expect(c.record()).to.deep.include({ uuid: 'call-1', failure: 'InternalError', failureDetail: 'defect', result: 'fallback-dialplan' });
     expect(c.logs.filter((l) => l.level === 50).map((l) => l.msg)).to.deep.equal(['call handling failed']);
   });
 
