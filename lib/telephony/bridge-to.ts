@@ -1,7 +1,6 @@
 import { bridgeFailure } from '../core/call-failure.ts';
 import { bridge, hangUpLeftover, type BridgeResult } from './bridge.ts';
-import type { CallFacts } from './call-record.ts';
-import { lost, type Admitted, type Lost, type Settled } from './call-state.ts';
+import { lost, type Bridging, type Lost, type Settled } from './call-state.ts';
 import { handBack, type HandedBack } from './hand-back.ts';
 import type { Line } from './line.ts';
 
@@ -13,11 +12,12 @@ import type { Line } from './line.ts';
  * scheme's fallback is not taken: FreeSWITCH continues the dialplan after `socket` (the stop says how
  * many calls this may concern). While the router runs, a failed bridge takes the fallback as usual.
  */
-export const bridgeTo = async (line: Line, admitted: Admitted, endpoint: string, eventUuid: string): Promise<BridgeResult> => {
-  const bridging = bridge(line, admitted.mode, { endpoint, callTimeoutS: admitted.scheme.callTimeout, eventUuid });
+export const bridgeTo = async (line: Line, bridging: Bridging, eventUuid: string): Promise<BridgeResult> => {
+  const { admitted, endpoint } = bridging;
+  const attempt = bridge(line, admitted.mode, { endpoint, callTimeoutS: admitted.scheme.callTimeout, eventUuid });
   if (admitted.mode === 'sync') line.markDecided();
   else void line.watch.bridged.then(line.markDecided);
-  const outcome = await bridging;
+  const outcome = await attempt;
   if (outcome._tag === 'Answered' && !line.watch.signal.aborted) await hangUpLeftover(line);
   return outcome;
 };
@@ -25,9 +25,8 @@ export const bridgeTo = async (line: Line, admitted: Admitted, endpoint: string,
 /** Where a bridge that did connect, or cannot be followed any more, leaves the call. */
 export const afterBridge = (
   line: Line,
-  admitted: Admitted,
+  { admitted, facts }: Bridging,
   outcome: Exclude<BridgeResult, { _tag: 'NotConnected' }>,
-  facts: CallFacts,
   answered: 'bridged' | 'fallback-bridged',
 ): Settled | HandedBack | Lost => {
   if (outcome._tag === 'Answered') return { _tag: 'Settled', result: answered, facts };

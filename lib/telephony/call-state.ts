@@ -5,9 +5,9 @@ import type { SocketMode } from './channel-data.ts';
 import type { HandedBack } from './hand-back.ts';
 
 /**
- * A call's life: admitted → asking → bridging → settled / handed back / lost. The live states
- * (Admitted, and the steps that take it with the Line) may send; the endings carry no Line, so
- * nothing can be sent once one is reached.
+ * A call's life: admitted → asking (ask.ts: the CRM request beside the set-up) → bridging → settled /
+ * handed back / lost. The steps of the live states take the call's Line and may send; the endings
+ * carry none, and reaching one releases it, so nothing can be sent once one is reached.
  */
 
 /** The connect reply was read: the router knows the call, its mode and its scheme. */
@@ -16,6 +16,14 @@ export interface Admitted {
   readonly call: Call;
   readonly mode: SocketMode;
   readonly scheme: Scheme;
+  readonly facts: CallFacts;
+}
+
+/** A bridge to `endpoint` is written (or about to be) and its outcome awaited. */
+export interface Bridging {
+  readonly _tag: 'Bridging';
+  readonly admitted: Admitted;
+  readonly endpoint: string;
   readonly facts: CallFacts;
 }
 

@@ -2,7 +2,7 @@ import { bridgeFailure } from '../core/call-failure.ts';
 import { dialString } from '../routing/dial-string.ts';
 import { afterBridge, bridgeTo } from './bridge-to.ts';
 import type { CallFacts } from './call-record.ts';
-import type { Admitted, Lost, Settled } from './call-state.ts';
+import type { Admitted, Bridging, Lost, Settled } from './call-state.ts';
 import { handBack, type HandedBack } from './hand-back.ts';
 import type { Line } from './line.ts';
 
@@ -14,8 +14,8 @@ export const fallBack = async (line: Line, admitted: Admitted, facts: CallFacts,
   const fallback = admitted.scheme.fallback;
   if (fallback.action !== 'bridge') return handBack(line, admitted.mode, facts);
   const endpoint = dialString(admitted.scheme, fallback.destination);
-  const tried: CallFacts = { ...facts, fallback: 'bridge', fallbackBridge: endpoint };
-  const outcome = await bridgeTo(line, admitted, endpoint, newId());
-  if (outcome._tag !== 'NotConnected') return afterBridge(line, admitted, outcome, tried, 'fallback-bridged');
-  return handBack(line, admitted.mode, { ...tried, failureDetail: `fallback ${bridgeFailure(outcome.disposition)}` });
+  const bridging: Bridging = { _tag: 'Bridging', admitted, endpoint, facts: { ...facts, fallback: 'bridge', fallbackBridge: endpoint } };
+  const outcome = await bridgeTo(line, bridging, newId());
+  if (outcome._tag !== 'NotConnected') return afterBridge(line, bridging, outcome, 'fallback-bridged');
+  return handBack(line, admitted.mode, { ...bridging.facts, failureDetail: `fallback ${bridgeFailure(outcome.disposition)}` });
 };

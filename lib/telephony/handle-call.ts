@@ -10,7 +10,7 @@ import { bridgeFailure } from '../core/call-failure.ts';
 import { ask } from './ask.ts';
 import { afterBridge, bridgeTo } from './bridge-to.ts';
 import { callRecord, recordLevel, roundMs, routingFailureFacts, type CallRecord } from './call-record.ts';
-import { lost, type Admitted, type Ending } from './call-state.ts';
+import { lost, type Admitted, type Bridging, type Ending } from './call-state.ts';
 import { watchChannel } from './channel-watch.ts';
 import { connect, type ConnectDeps } from './connect.ts';
 import { fallBack } from './fall-back.ts';
@@ -91,8 +91,9 @@ async function route(line: Line, admitted: Admitted, deps: CallDeps): Promise<En
   if (E.isLeft(answer)) return fallBack(line, admitted, { ...admitted.facts, ...routingFailureFacts(answer.left) }, deps.newId);
   const { right: found } = answer;
   const facts = { ...admitted.facts, crmStatus: found.crmStatus, crmMs: roundMs(found.crmMs), destination: showDestination(found.destination), bridge: found.dialString };
-  const outcome = await bridgeTo(line, admitted, found.dialString, deps.newId());
-  if (outcome._tag !== 'NotConnected') return afterBridge(line, admitted, outcome, facts, 'bridged');
+  const bridging: Bridging = { _tag: 'Bridging', admitted, endpoint: found.dialString, facts };
+  const outcome = await bridgeTo(line, bridging, deps.newId());
+  if (outcome._tag !== 'NotConnected') return afterBridge(line, bridging, outcome, 'bridged');
   return fallBack(line, admitted, { ...facts, failure: bridgeFailure(outcome.disposition) }, deps.newId);
 }
 

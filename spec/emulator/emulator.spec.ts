@@ -111,7 +111,9 @@ describe('emulator behaviours', () => {
     expect(header(seen.frames[0]!.headers, 'Socket-Mode')).to.equal('static');
   });
 
-  it('chunked writes still reassemble into identical frames', async () => {
+  it('chunked writes still reassemble into identical frames', async function () {
+    // ~15 KB written 1-5 bytes per event-loop turn: over a second alone, many on a loaded machine.
+    this.timeout(30_000);
     const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/1000')], { chunked: { maxChunk: 5 }, callerHangupAfterAnswerMs: 10, recordWritten: true, lingerGiveUpMs: 10_000 });
     const got = seen.frames.map((f) => f.raw).join('');
     expect(got.length).to.be.greaterThan(10000);
