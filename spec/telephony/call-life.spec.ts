@@ -197,6 +197,42 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.record()).to.deep.include({ result: 'fallback-dialplan', failure: 'Bridge:USER_BUSY', fallback: 'bridge', failureDetail: 'fallback Bridge:NO_ANSWER' });
   });
 
+  it('bridging → fallback → settled (fallback-bridged): the fallback destination answers', async () => {
+    const c = start('sync', { fallback: { action: 'bridge', destination: 'agent2' } });
+    await c.answerCrm();
+    await c.complete('NO_ANSWER', { 'Answer-State': 'ringing' });
+    await c.complete('SUCCESS');
+    await c.hangUp();
+    await c.linger();
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'fallback-bridged', failure: 'Bridge:NO_ANSWER', fallback: 'bridge', fallbackBridge: 'user/agent2' });
+  });
+
+  it('bridging → settled (caller-gone): the caller hangs up while the bridge rings; no fallback', async () => {
+    const c = start('async', { fallback: { action: 'bridge', destination: 'agent2' } });
+    await c.answerCrm();
+    await c.hangUp();
+    await c.complete('ORIGINATOR_CANCEL', { 'Answer-State': 'hangup' });
+    expect(c.bridges()).to.have.length(1);
+    await c.linger();
+    expect(c.session.commands().at(-1)).to.equal('exit');
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'caller-gone', failure: 'Bridge:ORIGINATOR_CANCEL' });
+  });
+
+  it('bridging, the caller gone and no completion within replyMs (a bridge FreeSWITCH never started): caller-gone', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    await c.hangUp();
+    await c.clock.advance(LIMITS.replyMs);
+    await c.linger();
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'caller-gone', failure: 'Bridge:NO_COMPLETION' });
+  });
+
   it('sync mode: decided as soon as the bridge is written (a stop does not wait for the bridged call)', async () => {
     const c = start('sync');
     await c.answerCrm();
