@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { RouterMetrics } from './admin/metrics.ts';
 import type { Config } from './config/codecs.ts';
 import { makeGotFetch } from './crm/fetch.ts';
-import { delay } from './delay.ts';
+import { systemClock, withTimeout } from './delay.ts';
 import { listenOutbound, type ConnectionCounts } from './esl/outbound-server.ts';
 import type { EslSession } from './esl/session.ts';
 import type { Logger } from './log.ts';
@@ -21,6 +21,8 @@ export interface RunningRouter {
   readonly activeCalls: () => number;
   /** Connections refused (not in listen.allow, over listen.maxConnections) and failed accepts. */
   readonly connectionCounts: () => ConnectionCounts;
+  /** Connections that closed without a byte (load balancers' and monitors' probes): not calls. */
+  readonly probes: () => number;
   /**
    * Stops accepting calls and settles once every call in progress has made its decision, or after
    * `boundMs` when given, whichever comes first.
@@ -28,7 +30,7 @@ export interface RunningRouter {
   readonly drain: (boundMs?: number) => Promise<DrainResult>;
   /**
    * New calls use `config` from now on; calls in progress finish on the one they started with.
-   * Returns why not when the change needs a restart (the listener's address).
+   * Returns why not when the change needs a restart (the listener's settings).
    */
   readonly reload: (config: Config) => string | undefined;
 }
@@ -50,35 +52,50 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
   const baseRoute = options.route ?? makeRouter({ log, fetch: makeGotFetch() });
   const route = metrics ? metrics.instrument(baseRoute) : baseRoute;
   const handlerFor = (config: Config): ((session: EslSession) => HandledCall) =>
-    handleCall({ config, log, route, newId: randomUUID, now: () => performance.now(), limits: options.limits ?? DEFAULT_LIMITS });
+    handleCall({ config, log, route, newId: randomUUID, clock: systemClock, limits: options.limits ?? DEFAULT_LIMITS });
   // Each call takes the handler current when its connection arrives, and with it that config.
   let current = { config: options.config, handle: handlerFor(options.config) };
   const undecided = new Set<Promise<void>>();
+  let open = 0;
+  let probes = 0;
   const server = await listenOutbound(
     options.config.listen,
     (session) => {
       const call = current.handle(session);
       undecided.add(call.decided);
       void call.decided.then(() => undecided.delete(call.decided));
-      if (metrics) void call.done.then(metrics.recordCall).catch((error: unknown) => log.error({ err: error }, 'call metrics failed'));
-      if (options.onCallDone) void call.done.then(options.onCallDone).catch((error: unknown) => log.error({ err: error }, 'onCallDone failed'));
+      open += 1;
+      void call.done
+        .then((end) => {
+          open -= 1;
+          if (end._tag === 'Probe') {
+            probes += 1;
+            return;
+          }
+          metrics?.recordCall(end.record);
+          options.onCallDone?.(end.record);
+        })
+        .catch((error: unknown) => log.error({ err: error }, 'onCallDone failed'));
     },
     { events: WATCHED_EVENTS },
     (error) => log.error({ err: error }, 'event socket listener error'),
     { log },
   );
-  metrics?.observeServer({ activeCalls: server.sessionCount, listenerCounts: server.counts });
+  metrics?.observeServer({ activeCalls: server.sessionCount, listenerCounts: server.counts, probes: () => probes });
   return {
     address: server.address(),
     activeCalls: server.sessionCount,
     connectionCounts: server.counts,
+    probes: () => probes,
     drain: async (boundMs) => {
       server.stopAccepting();
       // A call handed back over listen.maxConnections is not stranded by the process exiting mid-way.
-      const decided = Promise.all([...undecided, server.handedBack()]).then(() => 'decided' as const);
-      if (boundMs === undefined) return decided;
-      const bound = delay(boundMs, 'timed-out' as const);
-      return Promise.race([decided, bound.promise]).finally(bound.cancel);
+      const decided = withTimeout(Promise.all([...undecided, server.handedBack()]), boundMs ?? Infinity);
+      const result: DrainResult = (await decided)._tag === 'Settled' ? 'decided' : 'timed-out';
+      // A sync-mode bridge counts as decided once written (lib/telephony/bridge-to.ts): should one of
+      // these fail once the router is gone, FreeSWITCH continues the dialplan, not the scheme's fallback.
+      if (open > 0) log.warn({ calls: open }, 'stopped with calls still bridging: a sync-mode bridge among them that fails goes to the dialplan after socket');
+      return result;
     },
     reload: (config) => {
       const was = current.config.listen;

@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RoutingFailureTag } from '../core/failure.ts';
+import type { CloseReason } from '../esl/session.ts';
 import type { Router } from '../routing/route.ts';
 import type { CallRecord } from '../telephony/call-record.ts';
 
@@ -21,6 +22,8 @@ export interface ServerSources {
   readonly activeCalls: () => number;
   /** The listener's own counts, when it keeps them. */
   readonly listenerCounts?: () => ListenerCounts;
+  /** Connections that closed without a byte: probes, not calls. */
+  readonly probes?: () => number;
 }
 
 export interface RouterMetrics {
@@ -83,7 +86,13 @@ const DISPOSITIONS: ReadonlySet<string> = new Set([
   'UNKNOWN',
 ]);
 
-const SOCKET_CLOSE_REASONS: ReadonlySet<string> = new Set(['SocketError', 'MalformedFrame', 'ListenerFailed', 'ReplyTimeout']);
+// Every abnormal close reason, checked against the session's own union: a new reason must be listed.
+const ABNORMAL_CLOSES: Readonly<Record<Exclude<CloseReason['_tag'], 'PeerClosed' | 'LocalClose'>, true>> = {
+  SocketError: true,
+  MalformedFrame: true,
+  ListenerFailed: true,
+};
+const SOCKET_CLOSE_REASONS: ReadonlySet<string> = new Set(Object.keys(ABNORMAL_CLOSES));
 
 const closed = (set: ReadonlySet<string>, value: string | undefined, other: string): string =>
   value !== undefined && set.has(value) ? value : other;
@@ -176,6 +185,17 @@ export function createMetrics(options: MetricsOptions): RouterMetrics {
   listenerCounter('crm_router_connections_refused_not_allowed_total', 'Event-socket connections refused: the peer address is not allowed.', (c) => c.refusedNotAllowed);
   listenerCounter('crm_router_connections_refused_over_limit_total', 'Event-socket connections refused: too many calls open.', (c) => c.refusedOverLimit);
   listenerCounter('crm_router_accept_errors_total', 'Failed accepts on the event-socket listener (EMFILE...).', (c) => c.acceptErrors);
+  let probesSeen = 0;
+  new Counter({
+    name: 'crm_router_probes_total',
+    help: 'Event-socket connections closed without a byte (load balancers, monitoring checks): not calls.',
+    registers,
+    collect() {
+      const now = sources?.probes?.() ?? probesSeen;
+      if (now > probesSeen) this.inc(now - probesSeen);
+      probesSeen = now;
+    },
+  });
 
   const instrument = (route: Router): Router => (scheme, call, signal) => async () => {
     const labels = { scheme: scheme.name };

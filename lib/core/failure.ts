@@ -6,6 +6,7 @@
  * The CRM's failures lead to the scheme's fallback; `status` and `ms`
  * describe the CRM exchange when one took place.
  */
+import type { BridgeFailureTag, CallFailureTag } from './call-failure.ts';
 
 interface CrmFacts {
   /** HTTP status of the CRM's answer, when one arrived. */
@@ -51,12 +52,7 @@ export type RoutingFailure = FetchFailure | AnswerFailure;
 export type RoutingFailureTag = RoutingFailure['_tag'];
 
 /**
- * The telephony layer's failures (lib/telephony: bad channel data, a lost
- * bridge, a bridge's disposition, ...) are declared here, beside the CRM's,
- * and join this union.
+ * Every tag a call line's `failure` can carry: the CRM's (above) and the telephony's
+ * (`call-failure.ts`). This is the one registry: a failure is one of these or it does not exist.
  */
-export type TelephonyFailure = never;
-
-/** Every failure a call can end with. */
-export type CallFailure = RoutingFailure | TelephonyFailure;
-export type FailureTag = CallFailure['_tag'];
+export type FailureTag = RoutingFailureTag | CallFailureTag | BridgeFailureTag;

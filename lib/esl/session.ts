@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { delay } from '../delay.ts';
+import { systemClock, withTimeout, type Clock } from '../delay.ts';
 import { serializeAll, type EslCommand, type UnsafeCommand } from './command.ts';
 import type { Frame, ReplyFrame } from './frame.ts';
 import { createFrameReader, type FrameReaderOptions, type MalformedFrame } from './frame-reader.ts';
@@ -18,8 +18,7 @@ export type CloseReason =
   | MalformedFrame
   | { readonly _tag: 'LocalClose' }
   /** A frame listener threw: a defect of ours, which must cost this call and not the process. */
-  | { readonly _tag: 'ListenerFailed'; readonly message: string }
-  | { readonly _tag: 'ReplyTimeout'; readonly ms: number };
+  | { readonly _tag: 'ListenerFailed'; readonly message: string };
 
 export interface EslSession {
   /**
@@ -28,6 +27,9 @@ export interface EslSession {
    * command's reply to another (the mix-up modesl's execute() allowed).
    * `timeoutMs` undefined means no timeout: in sync socket mode a bridge is answered only when the
    * bridged call has ended, so only the socket's closing bounds that wait.
+   * A reply later than `timeoutMs` settles this send as ReplyTimeout and leaves the session open: the
+   * late reply still lands on its own command, so later commands get theirs, and the caller decides
+   * how to let go (closing at once would strand a caller FreeSWITCH has not parked yet).
    */
   readonly send: (commands: readonly EslCommand[], timeoutMs?: number) => TE.TaskEither<EslFailure, readonly ReplyFrame[]>;
   /** Every frame that is not a command reply (events, disconnect notices), in arrival order. */
@@ -37,13 +39,15 @@ export interface EslSession {
   /** Closes our side once written data has gone: FreeSWITCH then resumes the dialplan. */
   readonly end: () => void;
   readonly destroy: () => void;
+  /** Bytes received so far: none at all means a bare TCP probe, not a FreeSWITCH call. */
+  readonly bytesRead: () => number;
 }
 
 type Pending = { readonly settle: (result: E.Either<EslFailure, ReplyFrame>) => void };
 
 const SOCKET_CLOSED: EslFailure = { _tag: 'SocketClosed' };
 
-export const createSession = (socket: Socket, options: FrameReaderOptions = {}): EslSession => {
+export const createSession = (socket: Socket, options: FrameReaderOptions = {}, clock: Clock = systemClock): EslSession => {
   const reader = createFrameReader(options);
   const pending: Pending[] = [];
   const listeners = new Set<(frame: Frame) => void>();
@@ -61,7 +65,9 @@ export const createSession = (socket: Socket, options: FrameReaderOptions = {}):
     resolveClosed(reason);
   };
 
+  let bytesRead = 0;
   socket.on('data', (chunk: Buffer) => {
+    bytesRead += chunk.length;
     const frames = reader.push(chunk);
     if (E.isLeft(frames)) {
       finish(frames.left);
@@ -104,19 +110,11 @@ export const createSession = (socket: Socket, options: FrameReaderOptions = {}):
       const replies = Promise.all(commands.map(awaitReply));
       socket.write(wire.right);
       if (timeoutMs === undefined) return collect(await replies);
-      const late = delay(timeoutMs, 'late' as const);
-      const settled = await Promise.race([replies, late.promise]);
-      late.cancel();
-      if (settled !== 'late') return collect(settled);
-      // Replies come in command order, so one late reply puts the FIFO off by one for good: the
-      // conversation cannot be trusted any more. Closing settles what is still pending.
-      finish({ _tag: 'ReplyTimeout', ms: timeoutMs });
-      socket.destroy();
-      return E.left({ _tag: 'ReplyTimeout', ms: timeoutMs });
+      const settled = await withTimeout(replies, timeoutMs, undefined, clock);
+      return settled._tag === 'Settled' ? collect(settled.value) : E.left({ _tag: 'ReplyTimeout', ms: timeoutMs });
     };
 
   return {
-
     send,
     onFrame: (listener) => {
       if (!closeReason) listeners.add(listener);
@@ -131,5 +129,6 @@ export const createSession = (socket: Socket, options: FrameReaderOptions = {}):
       finish({ _tag: 'LocalClose' });
       socket.destroy();
     },
+    bytesRead: () => bytesRead,
   };
 };

@@ -1,11 +1,14 @@
-import { delay } from '../delay.ts';
+import { pause, withTimeout, type Bounded } from '../delay.ts';
+import type { EventFrame } from '../esl/frame.ts';
 import { execute } from '../esl/command.ts';
-import type { EslSession } from '../esl/session.ts';
 import { bridgeOutcome, type BridgeOutcome } from './bridge-outcome.ts';
-import type { ChannelWatch } from './channel-watch.ts';
 import type { SocketMode } from './channel-data.ts';
+import type { Line } from './line.ts';
 
-export type BridgeResult = BridgeOutcome | { readonly _tag: 'Lost'; readonly reason: string };
+export type BridgeResult =
+  | BridgeOutcome
+  /** The socket went (`SocketClosed`, ...), or an async bridge outlived its ringing bound (`stalled`). */
+  | { readonly _tag: 'Lost'; readonly reason: string; readonly stalled: boolean };
 
 export interface BridgeRequest {
   /** A dial string built from validated values only (lib/routing/dial-string.ts). */
@@ -21,6 +24,8 @@ export interface BridgeRequest {
 export const bridgeArgument = (request: Pick<BridgeRequest, 'endpoint' | 'callTimeoutS'>): string =>
   `{originate_timeout=${request.callTimeoutS}}${request.endpoint}`;
 
+const BRIDGED = { _tag: 'Bridged' } as const;
+
 /**
  * Bridges the caller and waits for that bridge's completion. In async mode the reply is an immediate
  * `+OK` and the outcome shows only in events; in sync mode the reply itself comes when the bridge has
@@ -29,39 +34,36 @@ export const bridgeArgument = (request: Pick<BridgeRequest, 'endpoint' | 'callTi
  * FreeSWITCH we cannot trust any more: the wait is abandoned. In sync mode events are held back for the
  * whole bridged call, so only the socket's closing can end the wait.
  */
-export const bridge = async (
-  session: EslSession,
-  watch: ChannelWatch,
-  mode: SocketMode,
-  request: BridgeRequest,
-  limits: { readonly replyMs: number; readonly ringSlackMs: number },
-): Promise<BridgeResult> => {
+export const bridge = async (line: Line, mode: SocketMode, request: BridgeRequest): Promise<BridgeResult> => {
+  const { watch, clock, limits } = line;
   const completion = watch.completion(request.eventUuid);
-  const sent = session.send([execute('bridge', bridgeArgument(request), request.eventUuid)], mode === 'async' ? limits.replyMs : undefined)();
-  let over = false;
-  let grace: ReturnType<typeof delay<'abandoned'>> | undefined;
-  // A bridge that FreeSWITCH had not started when the caller hung up is answered +OK and never runs:
-  // no completion will come. One that was running completes within moments of the hang-up.
-  // Every promise raced here is this call's own: a race adds a reaction to each of its promises, and a
-  // promise shared by all calls that never settles would keep every finished call's state for good.
-  const abandoned = new Promise<'abandoned'>((resolve) => {
-    void watch.hangup.then(() => {
-      if (over) return;
-      grace = delay(limits.replyMs, 'abandoned' as const);
-      void grace.promise.then(resolve);
-    });
-  });
-  const stalled = mode === 'async' ? delay(request.callTimeoutS * 1000 + limits.ringSlackMs, 'stalled' as const) : undefined;
-  if (stalled) void watch.bridged.then(stalled.cancel);
-  const first = await Promise.race(stalled ? [completion, stalled.promise, abandoned] : [completion, abandoned]);
-  over = true;
-  stalled?.cancel();
-  grace?.cancel();
-  if (first === 'stalled') return { _tag: 'Lost', reason: 'no bridge completion within the ringing bound' };
-  if (first === 'abandoned') return { _tag: 'CallerGone', disposition: 'NO_COMPLETION' };
-  if (first === undefined) {
+  const sent = line.send([execute('bridge', bridgeArgument(request), request.eventUuid)], Infinity);
+  const ringBound = mode === 'async' ? request.callTimeoutS * 1000 + limits.ringSlackMs : Infinity;
+  const connected = mode === 'async' ? Promise.race([completion, watch.bridged.then(() => BRIDGED)]) : completion;
+  const ringing = await withTimeout(connected, ringBound, watch.signal, clock);
+  if (ringing._tag === 'TimedOut') return { _tag: 'Lost', reason: 'no bridge completion within the ringing bound', stalled: true };
+  let ended: Bounded<EventFrame | undefined>;
+  if (ringing._tag === 'Aborted') ended = ringing;
+  else if (ringing.value?._tag === 'Bridged') ended = await withTimeout(completion, Infinity, watch.signal, clock);
+  else ended = { _tag: 'Settled', value: ringing.value };
+  // A bridge that was running when the caller hung up completes within moments; one FreeSWITCH had
+  // not started yet is answered +OK and never runs, so no completion will come.
+  if (ended._tag === 'Aborted') ended = await withTimeout(completion, limits.replyMs, undefined, clock);
+  if (ended._tag !== 'Settled') return { _tag: 'CallerGone', disposition: 'NO_COMPLETION' };
+  const frame = ended.value;
+  if (frame === undefined) {
     const reply = await sent;
-    return { _tag: 'Lost', reason: reply._tag === 'Left' ? reply.left._tag : 'SocketClosed' };
+    return { _tag: 'Lost', reason: reply._tag === 'Left' ? reply.left._tag : 'SocketClosed', stalled: false };
   }
-  return bridgeOutcome(first, watch.isHungUp());
+  return bridgeOutcome(frame, watch.signal.aborted);
+};
+
+/**
+ * After an answered bridge, `hangup_after_bridge` (set with the set-up) ends the caller's leg with the
+ * callee's; should the caller's leg still be up once the callee has gone, it is ours to end.
+ */
+export const hangUpLeftover = async (line: Line): Promise<void> => {
+  if ((await pause(line.limits.hangupGraceMs, line.watch.signal, line.clock)) === 'TimedOut') {
+    await line.send([execute('hangup', 'NORMAL_CLEARING')], line.limits.replyMs);
+  }
 };

@@ -1,29 +1,81 @@
 import type { CloseReason } from '../esl/session.ts';
+import type { FailureTag, RoutingFailure, RoutingFailureTag } from '../core/failure.ts';
 import type { SocketMode } from './channel-data.ts';
 
-/**
- * The one log line a call leaves: what was decided and why. Built up as the call goes, written once
- * when the router lets go of it.
- */
-export interface CallRecord {
-  uuid?: string;
-  scheme?: string;
-  schemeReason?: string;
-  caller?: string;
-  called?: string;
-  mode?: SocketMode;
-  crmStatus?: number;
-  crmMs?: number;
-  destination?: string;
-  bridge?: string;
-  /** Why routing failed: a RoutingFailure tag, or a telephony failure. */
-  failure?: string;
-  failureDetail?: string;
-  fallback?: string;
-  fallbackBridge?: string;
-  /** Why the event socket closed, when it was not an ordinary close by either side. */
-  socketClose?: CloseReason;
-  /** How the router let go: bridged, fallback-dialplan, fallback-bridged, caller-gone, socket-lost. */
-  result?: string;
-  ms?: number;
+/** How the router let go of a call: the one word an operator greps the call lines for. */
+export type CallResult = 'bridged' | 'fallback-bridged' | 'fallback-dialplan' | 'caller-gone' | 'socket-lost';
+
+export type { FailureTag } from '../core/failure.ts';
+
+/** What the steps of a call learn on the way; the record is made of these once, at the end. */
+export interface CallFacts {
+  readonly uuid?: string;
+  readonly scheme?: string;
+  readonly schemeReason?: string;
+  readonly caller?: string;
+  readonly called?: string;
+  readonly mode?: SocketMode;
+  readonly crmStatus?: number;
+  readonly crmMs?: number;
+  readonly destination?: string;
+  readonly bridge?: string;
+  readonly failure?: FailureTag;
+  readonly failureDetail?: string;
+  /** The failure's own detail, for the operator: Node's error `code`, the answer's `field` and what it `got`, the parser's `reason`. */
+  readonly code?: string | number | null;
+  readonly field?: string;
+  readonly got?: string;
+  readonly reason?: string;
+  /** Set-up commands FreeSWITCH refused, as `command: reply`. */
+  readonly setupErrors?: readonly string[];
+  readonly fallback?: 'bridge' | 'dialplan';
+  readonly fallbackBridge?: string;
 }
+
+/** The one log line a call leaves: what was decided and why. */
+export interface CallRecord extends CallFacts {
+  readonly result: CallResult;
+  /** Why the event socket closed, when it was not an ordinary close by either side. */
+  readonly socketClose?: CloseReason;
+  /** From the connection to the router letting go, in ms rounded to 0.1. */
+  readonly ms: number;
+}
+
+export const roundMs = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** What the call line says of a CRM failure: its tag, the exchange's figures and its own detail. */
+export const routingFailureFacts = (failure: RoutingFailure): CallFacts => ({
+  failure: failure._tag,
+  ...(failure.status === undefined ? {} : { crmStatus: failure.status }),
+  ...(failure.ms === undefined ? {} : { crmMs: roundMs(failure.ms) }),
+  ...('code' in failure ? { code: failure.code } : {}),
+  ...('field' in failure ? { field: failure.field } : {}),
+  ...('got' in failure ? { got: failure.got } : {}),
+  ...('reason' in failure ? { reason: failure.reason } : {}),
+});
+
+export const callRecord = (facts: CallFacts, result: CallResult, ms: number, socketClose: CloseReason | undefined): CallRecord => ({
+  ...facts,
+  result,
+  ...(socketClose === undefined ? {} : { socketClose }),
+  ms: roundMs(ms),
+});
+
+const CRM_FAULTS: ReadonlySet<string> = new Set<RoutingFailureTag>([
+  'CrmTimeout',
+  'CrmUnreachable',
+  'CrmTlsError',
+  'CrmHttpStatus',
+  'CrmBodyTooLarge',
+  'UnparsableAnswer',
+  'EmptyDestination',
+  'MissingField',
+  'WrongFieldType',
+  'JsonRpcError',
+  'UnsafeDestination',
+  'ForbiddenDestination',
+]);
+
+/** A call the CRM failed, or one the router lost, wants the operator's eye; every other call is routine. */
+export const recordLevel = (record: CallRecord): 'info' | 'warn' =>
+  record.result === 'socket-lost' || (record.failure !== undefined && CRM_FAULTS.has(record.failure)) ? 'warn' : 'info';

@@ -53,3 +53,10 @@ export type SocketMode = 'async' | 'sync';
 /** `Socket-Mode: static` is how FreeSWITCH names the sync mode of the `socket` application. */
 export const socketModeOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): SocketMode =>
   reply.header('Socket-Mode') === 'static' ? 'sync' : 'async';
+
+/** `full`, or `single-channel` when the dialplan's `socket` line lacks `full`. */
+export const controlOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): string | undefined => reply.header('Control');
+
+/** The address the dialplan's `socket` line dials (`127.0.0.1:8084` of `127.0.0.1:8084 async full`). */
+export const socketAddressOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): string | undefined =>
+  reply.header('variable_current_application_data')?.trim().split(/\s+/)[0] || undefined;

@@ -7,12 +7,17 @@ export const WATCHED_EVENTS: ReadonlySet<string> = new Set([
   'CHANNEL_HANGUP_COMPLETE',
   'CHANNEL_BRIDGE',
   'CHANNEL_EXECUTE_COMPLETE',
+  'CHANNEL_PARK',
 ]);
 
 export interface ChannelWatch {
-  /** Settles once the caller is gone: CHANNEL_HANGUP, a disconnect notice, or the socket closing. */
-  readonly hangup: Promise<string>;
-  readonly isHungUp: () => boolean;
+  /**
+   * The call's one AbortSignal: fires once the caller is gone (CHANNEL_HANGUP, a disconnect notice)
+   * or the socket has closed. Every wait of the call's life ends on it.
+   */
+  readonly signal: AbortSignal;
+  /** Why the signal fired: the hang-up cause, DISCONNECT_NOTICE or SOCKET_CLOSED. */
+  readonly hangupCause: () => string | undefined;
   /**
    * The CHANNEL_EXECUTE_COMPLETE of the execution sent with this Event-UUID (FreeSWITCH echoes it as
    * Application-UUID), or undefined if the socket closes first. Register before sending the command.
@@ -22,6 +27,11 @@ export interface ChannelWatch {
   readonly bridged: Promise<void>;
   /** Settles when FreeSWITCH says it is lingering after hang-up and waits for our `exit`. */
   readonly lingering: Promise<void>;
+  /**
+   * Async mode: FreeSWITCH's park loop has been entered (its CHANNEL_PARK, or the completion of an
+   * application, which only that loop runs). From then on closing the socket unparks the channel.
+   */
+  readonly parked: () => boolean;
   readonly dispose: () => void;
 }
 
@@ -30,28 +40,31 @@ export interface ChannelWatch {
  * from before `myevents`, because a hang-up can arrive at any moment, even while the CRM is asked.
  */
 export const watchChannel = (session: EslSession): ChannelWatch => {
-  let hungUp = false;
-  let resolveHangup!: (cause: string) => void;
-  const hangup = new Promise<string>((resolve) => (resolveHangup = resolve));
+  const gone = new AbortController();
+  let cause: string | undefined;
+  let parked = false;
   let resolveLingering!: () => void;
   const lingering = new Promise<void>((resolve) => (resolveLingering = resolve));
   let resolveBridged!: () => void;
   const bridged = new Promise<void>((resolve) => (resolveBridged = resolve));
   const completions = new Map<string, (frame: EventFrame | undefined) => void>();
 
-  const markHungUp = (cause: string): void => {
-    if (hungUp) return;
-    hungUp = true;
-    resolveHangup(cause);
+  const markGone = (why: string): void => {
+    if (cause !== undefined) return;
+    cause = why;
+    gone.abort();
   };
 
   const onFrame = (frame: Frame): void => {
     if (frame._tag === 'Event') {
       if (frame.name === 'CHANNEL_HANGUP' || frame.name === 'CHANNEL_HANGUP_COMPLETE') {
-        markHungUp(frame.header('Hangup-Cause') ?? 'UNKNOWN');
+        markGone(frame.header('Hangup-Cause') ?? 'UNKNOWN');
       } else if (frame.name === 'CHANNEL_BRIDGE') {
         resolveBridged();
+      } else if (frame.name === 'CHANNEL_PARK') {
+        parked = true;
       } else if (frame.name === 'CHANNEL_EXECUTE_COMPLETE') {
+        parked = true;
         const id = frame.header('Application-UUID');
         const waiter = id === undefined ? undefined : completions.get(id);
         if (waiter && id !== undefined) {
@@ -61,27 +74,28 @@ export const watchChannel = (session: EslSession): ChannelWatch => {
       }
     } else if (frame._tag === 'DisconnectNotice') {
       // The notice can overtake CHANNEL_HANGUP (seen on a real FreeSWITCH): it means the caller is gone.
-      markHungUp('DISCONNECT_NOTICE');
+      markGone('DISCONNECT_NOTICE');
       if (frame.disposition === 'linger') resolveLingering();
     }
   };
 
   const unsubscribe = session.onFrame(onFrame);
   void session.closed.then(() => {
-    markHungUp('SOCKET_CLOSED');
+    markGone('SOCKET_CLOSED');
     for (const waiter of completions.values()) waiter(undefined);
     completions.clear();
   });
 
   return {
-    hangup,
-    isHungUp: () => hungUp,
+    signal: gone.signal,
+    hangupCause: () => cause,
     bridged,
     completion: (applicationUuid) =>
       session.isClosed()
         ? Promise.resolve(undefined)
         : new Promise((resolve) => completions.set(applicationUuid, resolve)),
     lingering,
+    parked: () => parked,
     dispose: () => {
       unsubscribe();
       for (const waiter of completions.values()) waiter(undefined);

@@ -8,6 +8,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { createMetrics } from '../../lib/admin/metrics.ts';
 import { decodeConfig } from '../../lib/config/load.ts';
 import type { Router } from '../../lib/routing/route.ts';
+import type { CallRecord } from '../../lib/telephony/call-record.ts';
 
 const decoded = decodeConfig({ schemes: [{ name: 'default', url: 'http://127.0.0.1:1/', destinationField: 'n', gateway: 'pstn' }] });
 if (E.isLeft(decoded)) throw new Error('bad config');
@@ -15,7 +16,7 @@ const scheme = decoded.right.config.schemes[0];
 if (scheme === undefined) throw new Error('no scheme');
 const call = { uuid: 'u', callId: 'c', caller: '100', called: '200', variables: {} };
 const bare: Router = () => TE.right({ destination: { _tag: 'SipLogin', login: 'a' }, dialString: 'user/a', crmStatus: 200, crmMs: 1 });
-const record = { scheme: 'default', bridge: 'user/a', result: 'bridged' };
+const record: CallRecord = { scheme: 'default', bridge: 'user/a', result: 'bridged', ms: 1 };
 const N = 200_000;
 
 const run = async (label: string, route: Router, after: () => void): Promise<number> => {

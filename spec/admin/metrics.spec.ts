@@ -4,6 +4,10 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { createMetrics } from '../../lib/admin/metrics.ts';
 import type { Router } from '../../lib/routing/route.ts';
 import { decodeConfig } from '../../lib/config/load.ts';
+import type { CallRecord } from '../../lib/telephony/call-record.ts';
+
+/** A call line as the metrics read it; some carry values no real call has, to show they are closed off. */
+const line = (fields: Record<string, unknown>): CallRecord => ({ ms: 1, ...fields }) as unknown as CallRecord;
 
 const series = async (metrics: ReturnType<typeof createMetrics>): Promise<string[]> =>
   (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('crm_router_') && !l.endsWith(' 0'));
@@ -11,9 +15,9 @@ const series = async (metrics: ReturnType<typeof createMetrics>): Promise<string
 describe('admin/metrics', () => {
   it('labels a call only with closed sets: an unknown disposition, result or close reason becomes OTHER/unknown/Other', async () => {
     const metrics = createMetrics({ processMetrics: false });
-    metrics.recordCall({ scheme: 'default', bridge: 'user/a', failure: 'Bridge:EVIL"{x}', fallback: 'dialplan', result: 'fallback-dialplan' });
-    metrics.recordCall({ scheme: 'default', result: 'made-up', socketClose: { _tag: 'Strange' } as never });
-    metrics.recordCall({ scheme: 'default', failure: 'NotATag', result: 'fallback-dialplan' });
+    metrics.recordCall(line({ scheme: 'default', bridge: 'user/a', failure: 'Bridge:EVIL"{x}', fallback: 'dialplan', result: 'fallback-dialplan' }));
+    metrics.recordCall(line({ scheme: 'default', result: 'made-up', socketClose: { _tag: 'Strange' } as never }));
+    metrics.recordCall(line({ scheme: 'default', failure: 'NotATag', result: 'fallback-dialplan' }));
     expect(await series(metrics)).to.deep.equal([
       'crm_router_calls_total{scheme="default",result="fallback-dialplan"} 2',
       'crm_router_calls_total{scheme="default",result="unknown"} 1',
@@ -26,8 +30,8 @@ describe('admin/metrics', () => {
 
   it('tells the CRM bridge from the fallback bridge', async () => {
     const metrics = createMetrics({ processMetrics: false });
-    metrics.recordCall({ scheme: 's', bridge: 'user/a', failure: 'Bridge:USER_BUSY', fallback: 'bridge', fallbackBridge: 'user/op', result: 'fallback-bridged' });
-    metrics.recordCall({ scheme: 's', failure: 'CrmTimeout', fallback: 'bridge', fallbackBridge: 'user/op', failureDetail: 'fallback Bridge:NO_ANSWER', result: 'fallback-dialplan' });
+    metrics.recordCall(line({ scheme: 's', bridge: 'user/a', failure: 'Bridge:USER_BUSY', fallback: 'bridge', fallbackBridge: 'user/op', result: 'fallback-bridged' }));
+    metrics.recordCall(line({ scheme: 's', failure: 'CrmTimeout', fallback: 'bridge', fallbackBridge: 'user/op', failureDetail: 'fallback Bridge:NO_ANSWER', result: 'fallback-dialplan' }));
     expect(await series(metrics)).to.deep.equal([
       'crm_router_calls_total{scheme="s",result="fallback-bridged"} 1',
       'crm_router_calls_total{scheme="s",result="fallback-dialplan"} 1',

@@ -4,7 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Scheme } from '../../lib/config/codecs.ts';
 import { buildRequest } from '../../lib/crm/build-request.ts';
 import { clientFor, makeGotFetch, MAX_ANSWER_BYTES } from '../../lib/crm/fetch.ts';
-import { delay } from '../../lib/delay.ts';
+import { withTimeout } from '../../lib/delay.ts';
 import { startCrmServer, type CrmServer } from '../support/crm-server.ts';
 import { call, schemeOf } from './scheme-fixture.ts';
 
@@ -58,10 +58,8 @@ describe('crm/fetch against a loopback CRM', () => {
     crm.respond({ destroySocket: true });
     const before = crm.received.length;
     // got's first retry waits a second: a client that retries is still busy when the bound fires.
-    const bound = delay(500, 'retrying' as const);
-    const settled = await Promise.race([clientFor(at())(`${crm.url}/route`).then(() => 'answered' as const, (e: { code?: unknown }) => e.code), bound.promise]);
-    bound.cancel();
-    expect(settled).to.equal('ECONNRESET');
+    const settled = await withTimeout(clientFor(at())(`${crm.url}/route`).then(() => 'answered' as const, (e: { code?: unknown }) => e.code), 500);
+    expect(settled._tag === 'Settled' ? settled.value : 'retrying').to.equal('ECONNRESET');
     expect(crm.received.length - before).to.equal(1);
   });
 

@@ -70,6 +70,11 @@ export class EmulatedCall {
   private returnedToDialplan = false;
   /** The router's socket is gone while an application still runs on the channel. */
   private routerGone = false;
+  /** Async mode: the `socket` application has entered its park loop (switch_ivr_park). */
+  private parkStarted = false;
+  /** `resume` was read: at the listener's end the channel goes to CS_RESET (socket_resume=true). */
+  private resume = false;
+  private stuck: CallResult['stuck'];
 
   private readonly queue: QueuedApp[] = [];
   private pickupScheduled = false;
@@ -115,6 +120,27 @@ export class EmulatedCall {
   // ---- wire ----------------------------------------------------------------------------------
 
   onData(chunk: Buffer): void {
+    if (this.lag() > 0) this.readLate(chunk);
+    else this.read(chunk);
+  }
+
+  /** What a busy FreeSWITCH has not read yet: it wakes `readLagMs` after new bytes and reads all there is. */
+  private unread: Array<Buffer | 'close'> = [];
+
+  private readLate(what: Buffer | 'close'): void {
+    this.unread.push(what);
+    if (this.unread.length > 1) return;
+    setTimeout(() => {
+      const all = this.unread;
+      this.unread = [];
+      for (const item of all) {
+        if (item === 'close') this.routerClosed();
+        else this.read(item);
+      }
+    }, this.lag());
+  }
+
+  private read(chunk: Buffer): void {
     for (const frame of this.reader.push(chunk)) {
       if (this.closed) return;
       if (this.script.mode === 'sync' && this.running) this.syncBacklog.push(frame);
@@ -127,14 +153,41 @@ export class EmulatedCall {
    * above all, is the channel's, not the socket's: it carries on, and the dialplan resumes after it.
    */
   onRouterClose(): void {
+    if (this.lag() > 0 || this.unread.length > 0) this.readLate('close');
+    else this.routerClosed();
+  }
+
+  private lag(): number {
+    return this.script.readLagAfterConnect === true && !this.connected ? 0 : (this.script.readLagMs ?? 0);
+  }
+
+  /**
+   * What the listener's end does to the channel (mod_event_socket.c): async, it clears CF_CONTROLLED,
+   * which ends a park loop already running; one not yet begun then parks for good unless `resume` set
+   * CS_RESET first (the park returns at once and the application sets CS_EXECUTE). Sync, `resume`
+   * leaves the channel in CS_RESET.
+   */
+  private routerClosed(): void {
     if (this.closed || this.routerGone) return;
     this.routerGone = true;
-    if (!this.running) this.leaveToDialplan();
+    if (!this.hungUp && this.connected) {
+      if (this.script.mode === 'async' && !this.parkStarted && !this.resume) this.stuck = 'parked';
+      if (this.script.mode === 'sync' && this.resume) this.stuck = 'reset';
+    }
+    if (this.stuck !== undefined) this.finish('router');
+    else if (!this.running) this.leaveToDialplan();
   }
 
   private leaveToDialplan(): void {
     if (!this.hungUp) this.returnedToDialplan = true;
     this.finish('router');
+  }
+
+  private startPark(): void {
+    if (this.parkStarted || this.closed || this.routerGone) return;
+    this.parkStarted = true;
+    if (this.eventsOn && !this.hungUp) this.event(F.park());
+    if (this.queue.length > 0) this.schedulePickup();
   }
 
   /** Called when an application has finished: with the router gone, the dialplan takes the call back. */
@@ -198,8 +251,10 @@ export class EmulatedCall {
       if (name !== 'connect') return;
       this.connected = true;
       this.write(this.renderConnectReply());
+      if (this.script.mode === 'async') this.after(this.script.parkStartMs ?? 2, () => this.startPark());
       return;
     }
+    if (this.script.refuse?.includes(name) === true) return this.reply(`-ERR ${name} refused`);
     switch (name) {
       case 'connect': return this.reply('+OK');
       case 'myevents':
@@ -220,6 +275,9 @@ export class EmulatedCall {
         this.linger = undefined;
         return this.reply('+OK will not linger');
       case 'exit': return this.exit();
+      case 'resume':
+        this.resume = true;
+        return this.reply('+OK');
       case 'api': return this.write(F.apiResponse(args.join(' ')));
       case 'sendmsg': return this.sendmsg(frame, headers);
       default: return this.reply('-ERR command not found');
@@ -231,13 +289,23 @@ export class EmulatedCall {
     this.eventsOn = true;
     // The CHANNEL_PARK of the socket app is queued before the router subscribes and delivered
     // shortly after; real FreeSWITCH sometimes loses this race (b, c2-c4 have none).
-    if (this.script.mode === 'async' && !this.hungUp) this.after(0, () => this.event(F.park()));
+    if (this.script.mode === 'async' && this.parkStarted && !this.hungUp) this.after(0, () => this.event(F.park()));
   }
 
   private exit(): void {
     this.sentExit = true;
     this.reply('+OK bye');
     this.write(F.disconnectNotice(this.uuid));
+    if (!this.hungUp && this.script.mode === 'async' && !this.parkStarted && !this.resume) {
+      this.stuck = 'parked';
+      this.finish('freeswitch');
+      return;
+    }
+    if (!this.hungUp && this.script.mode === 'sync' && this.resume) {
+      this.stuck = 'reset';
+      this.finish('freeswitch');
+      return;
+    }
     if (!this.hungUp) this.returnedToDialplan = true;
     this.finish('freeswitch');
   }
@@ -286,7 +354,8 @@ export class EmulatedCall {
   }
 
   private schedulePickup(): void {
-    if (this.pickupScheduled || this.running) return;
+    // Queued applications run from the park loop only.
+    if (this.pickupScheduled || this.running || !this.parkStarted) return;
     this.pickupScheduled = true;
     this.after(this.script.parkDelayMs, () => {
       this.pickupScheduled = false;
@@ -565,7 +634,9 @@ export class EmulatedCall {
     const tpl = F.connectReply(this.script.mode);
     let out = fill(tpl.pre, s);
     for (const [k, v] of this.vars) out += 'variable_' + k + ': ' + v + '\n';
-    return out + fill(tpl.post, s) + '\n';
+    out += fill(tpl.post, s) + '\n';
+    for (const omitted of this.script.omitConnectHeaders ?? []) out = out.replace(new RegExp(`\n${omitted}: [^\n]*`), '');
+    return this.script.control === 'single-channel' ? out.replace('\nControl: full\n', '\nControl: single-channel\n') : out;
   }
 
   private nowUs(ms = Date.now()): string {
@@ -621,6 +692,7 @@ export class EmulatedCall {
       callerHungUp: this.hungUp,
       ...(this.hangupCause !== undefined ? { hangupCause: this.hangupCause } : {}),
       returnedToDialplan: this.returnedToDialplan,
+      ...(this.stuck !== undefined ? { stuck: this.stuck } : {}),
       closedBy: this.closedBy,
       sentExit: this.sentExit,
       durationMs: Date.now() - this.startMs,

@@ -16,10 +16,14 @@ const eventVar = (f: Frame, name: string): string | undefined => header(parseHea
 async function run(commands: string[], script: CallScript, opts: { together?: boolean; exitOnNotice?: boolean } = {}): Promise<{ seen: Seen; result: CallResult }> {
   const seen: Seen = { frames: [], events: [] };
   let server: Server | undefined;
+  let readAll!: () => void;
+  // The emulator settles its result as it ends the call; the last chunked bytes may still be on the way.
+  const allRead = new Promise<void>((resolve) => (readAll = resolve));
   const port = await new Promise<number>((resolve) => {
     server = createServer({ noDelay: true }, (s: Socket) => {
       const reader = new FrameReader();
       s.on('error', () => undefined);
+      s.on('close', readAll);
       s.on('data', (b) => {
         for (const f of reader.push(b)) {
           seen.frames.push(f);
@@ -35,6 +39,7 @@ async function run(commands: string[], script: CallScript, opts: { together?: bo
   });
   const emu = new FreeSwitchEmulator({ host: '127.0.0.1', port }, { parkDelayMs: 0, lingerGiveUpMs: 1500 });
   const result = await emu.placeCall(script);
+  await allRead;
   server!.close();
   return { seen, result };
 }
@@ -106,8 +111,10 @@ describe('emulator behaviours', () => {
     expect(header(seen.frames[0]!.headers, 'Socket-Mode')).to.equal('static');
   });
 
-  it('chunked writes still reassemble into identical frames', async () => {
-    const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/1000')], { chunked: { maxChunk: 5 }, callerHangupAfterAnswerMs: 10, recordWritten: true });
+  it('chunked writes still reassemble into identical frames', async function () {
+    // ~15 KB written 1-5 bytes per event-loop turn: over a second alone, many on a loaded machine.
+    this.timeout(30_000);
+    const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/1000')], { chunked: { maxChunk: 5 }, callerHangupAfterAnswerMs: 10, recordWritten: true, lingerGiveUpMs: 10_000 });
     const got = seen.frames.map((f) => f.raw).join('');
     expect(got.length).to.be.greaterThan(10000);
     expect(result.written?.startsWith(got)).to.equal(true);
@@ -121,7 +128,7 @@ describe('emulator behaviours', () => {
   });
 
   it('router closes while the caller is up: the call returns to the dialplan', async () => {
-    const { result } = await run(['myevents\n\n', 'exit\n\n'], {});
+    const { result } = await run(['myevents\n\n', 'exit\n\n'], { mode: 'sync' });
     expect(result.returnedToDialplan).to.equal(true);
     expect(result.sentExit).to.equal(true);
   });

@@ -36,6 +36,26 @@ export interface CallScript {
   chunked?: boolean | { maxChunk: number };
   /** Async mode: delay before the park loop picks up queued commands. Default 20 ms (real FreeSWITCH: ~20-25). */
   parkDelayMs?: number;
+  /**
+   * Async mode: how long after reading `connect` the `socket` application enters its park loop (it
+   * polls for the connect with switch_cond_next). A router that closes before then, without `resume`,
+   * leaves the channel parked for good (CallResult.stuck). Default 2 ms.
+   */
+  parkStartMs?: number;
+  /** The connect reply's `Control` header: `single-channel` when the dialplan's `socket` line lacks `full`. Default full. */
+  control?: 'full' | 'single-channel';
+  /**
+   * A FreeSWITCH too busy to keep up: it gets to the router's bytes this many ms after they arrive, and
+   * then reads all there is, a close included (as a listener thread starved of CPU does), so every
+   * reply comes that much late. Default 0.
+   */
+  readLagMs?: number;
+  /** With readLagMs: `connect` is read at once, only what follows it late. */
+  readLagAfterConnect?: boolean;
+  /** Headers left out of the connect reply (channel data the router cannot use). */
+  omitConnectHeaders?: string[];
+  /** Commands (by name: `linger`, `myevents`...) answered `-ERR` instead of being carried out. */
+  refuse?: string[];
   /** Close and report 'give-up' after waiting this long for `exit` once lingering forever. Default 10000. */
   lingerGiveUpMs?: number;
   /** Multiply every `linger N` / ring timeout (seconds) by this many ms instead of 1000, to keep specs fast. Default 1000. */
@@ -73,6 +93,12 @@ export interface CallResult {
   hangupCause?: string;
   /** The router closed the socket (or sent exit) while the caller was still up: FreeSWITCH continues the dialplan. */
   returnedToDialplan: boolean;
+  /**
+   * The router let go in a way FreeSWITCH does not recover from, the caller still up: `parked` (async
+   * mode, closed before the park loop began and no `resume`: rings until the caller gives up), `reset`
+   * (sync mode after `resume`: the channel sits in CS_RESET).
+   */
+  stuck?: 'parked' | 'reset';
   closedBy: 'router' | 'freeswitch' | 'reset' | 'give-up';
   sentExit: boolean;
   durationMs: number;

@@ -79,11 +79,26 @@ describe('esl/session', () => {
     close();
   });
 
-  it('gives up on a reply that does not come within its timeout', async () => {
-    const { session, close } = await pair();
+  it('gives up on a reply that does not come within its timeout, and keeps the next reply for the next command', async () => {
+    const { session, fs, close } = await pair();
     const result = await session.send([plain('linger')], 30)();
     expect(result).to.deep.equal(E.left({ _tag: 'ReplyTimeout', ms: 30 }));
-    await session.closed;
+    expect(session.isClosed()).to.equal(false);
+    const next = session.send([plain('myevents')], 1000)();
+    fs.write(reply('+OK will linger') + reply('+OK Events Enabled'));
+    const replies = await next;
+    expect(E.isRight(replies) && replies.right.map((r) => (r._tag === 'CommandReply' ? r.replyText : ''))).to.deep.equal(['+OK Events Enabled']);
+    session.destroy();
+    close();
+  });
+
+  it('counts the bytes it has read: none for a peer that closes without a word', async () => {
+    const { session, fs, close } = await pair();
+    expect(session.bytesRead()).to.equal(0);
+    fs.write(reply('+OK'));
+    await until(() => session.bytesRead() > 0);
+    expect(session.bytesRead()).to.equal(reply('+OK').length);
+    session.destroy();
     close();
   });
 

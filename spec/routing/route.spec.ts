@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import type { Logger } from '../../lib/routing/logger.ts';
 import { makeGotFetch } from '../../lib/crm/fetch.ts';
-import { delay } from '../../lib/delay.ts';
+import { withTimeout } from '../../lib/delay.ts';
 import { makeRouter } from '../../lib/routing/route.ts';
 import { call, recordingLogger, schemeOf } from '../crm/scheme-fixture.ts';
 import { startCrmServer, type CrmServer, type Received } from '../support/crm-server.ts';
@@ -137,10 +137,9 @@ describe('routing/route over a loopback CRM', () => {
     const got = await crm.nextRequest();
     abort.abort();
     // Well before responseTimeout (10 s), which would also end the exchange.
-    const bound = delay(2000, 'still waiting on the CRM 2 s after the hang-up' as const);
-    const result = await Promise.race([pending, bound.promise]);
-    bound.cancel();
-    expect(typeof result === 'string' ? result : E.isLeft(result) && result.left._tag).to.equal('CrmAborted');
+    const result = await withTimeout(pending, 2000);
+    const outcome = result._tag !== 'Settled' ? 'still waiting on the CRM 2 s after the hang-up' : E.isLeft(result.value) && result.value.left._tag;
+    expect(outcome).to.equal('CrmAborted');
     await got.clientLeft;
     expect(got.clientLeftEarly).to.equal(true);
   });

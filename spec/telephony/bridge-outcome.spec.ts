@@ -37,3 +37,18 @@ describe('telephony/bridge-outcome (real FreeSWITCH completions)', () => {
     });
   }
 });
+
+describe('telephony/bridge-outcome, the caller gone before the completion', () => {
+  const completion = (disposition: string, answerState: string): EventFrame => {
+    const headers: Record<string, string> = { variable_originate_disposition: disposition, 'Answer-State': answerState };
+    return { _tag: 'Event', name: 'CHANNEL_EXECUTE_COMPLETE', header: (name) => headers[name] };
+  };
+
+  it('a bridge that did not connect is CallerGone when the caller had hung up, though the completion still says ringing', () => {
+    expect(bridgeOutcome(completion('NO_ANSWER', 'ringing'), true)).to.deep.equal({ _tag: 'CallerGone', disposition: 'NO_ANSWER' });
+  });
+
+  it('and NotConnected (the fallback runs) while the caller is up', () => {
+    expect(bridgeOutcome(completion('NO_ANSWER', 'ringing'), false)).to.deep.equal({ _tag: 'NotConnected', disposition: 'NO_ANSWER' });
+  });
+});

@@ -1,0 +1,51 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { execute, plain, type EslCommand } from '../esl/command.ts';
+import type { FailureTag } from './call-record.ts';
+import type { Admitted } from './call-state.ts';
+import type { Line } from './line.ts';
+
+/**
+ * Variables of the caller's own channel, set together with `ring_ready` while the CRM is asked, so that
+ * they cost no round trip when the destination is known: `continue_on_fail` keeps the caller up when a
+ * bridge fails (so the fallback can run), `hangup_after_bridge` ends the caller's leg with the callee's.
+ */
+export const CALLER_CHANNEL_VARIABLES = 'hangup_after_bridge=true continue_on_fail=true';
+
+/**
+ * The set-up as a list of commands built from what is known of the call, written at once. Each is
+ * one entry, so that what a call does not need can be left out of it (`multiset` when the channel
+ * already has the variables, `ring_ready` deferred, unread events unsubscribed) without touching
+ * the steps around it.
+ */
+export const setUpCommands = (_admitted: Admitted): readonly EslCommand[] => [
+  plain('myevents'),
+  plain('linger'),
+  execute('multiset', CALLER_CHANNEL_VARIABLES),
+  execute('ring_ready'),
+];
+
+export type SetUpResult =
+  | { readonly _tag: 'Ready' }
+  /** FreeSWITCH answered some of the set-up with `-ERR`: `command: reply` for each. */
+  | { readonly _tag: 'Refused'; readonly errors: readonly string[] }
+  | { readonly _tag: 'Failed'; readonly failure: Extract<FailureTag, 'ReplyTimeout' | 'SocketClosed' | 'MalformedFrame' | 'UnsafeCommand'> };
+
+const nameOf = (command: EslCommand): string => (command._tag === 'Plain' ? command.line : command.app);
+
+/**
+ * Writes the set-up and reads its replies, which say whether the channel is ready to be routed. The
+ * result is a promise of its own, so that the orchestrator may start the CRM request beside it (and
+ * could bridge without awaiting it).
+ */
+export const setUp = async (line: Line, admitted: Admitted): Promise<SetUpResult> => {
+  const commands = setUpCommands(admitted);
+  const replies = await line.send(commands, line.limits.replyMs);
+  if (E.isLeft(replies)) {
+    const failure = replies.left._tag === 'LetGo' ? 'SocketClosed' : replies.left._tag;
+    return { _tag: 'Failed', failure };
+  }
+  const errors = replies.right.flatMap((reply, i) =>
+    reply._tag === 'CommandReply' && reply.replyText.startsWith('-ERR') ? [`${nameOf(commands[i]!)}: ${reply.replyText}`] : [],
+  );
+  return errors.length === 0 ? { _tag: 'Ready' } : { _tag: 'Refused', errors };
+};

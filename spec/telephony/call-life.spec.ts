@@ -1,0 +1,394 @@
+import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { decodeConfig } from '../../lib/config/load.ts';
+import type { EslCommand } from '../../lib/esl/command.ts';
+import type { ReplyFrame } from '../../lib/esl/frame.ts';
+import type { RoutingFailure } from '../../lib/core/failure.ts';
+import type { Route } from '../../lib/routing/route.ts';
+import { handleCall, type CallEnd, type HandledCall } from '../../lib/telephony/handle-call.ts';
+import { DEFAULT_LIMITS, type CallLimits } from '../../lib/telephony/limits.ts';
+import { FakeClock, settle } from '../support/fake-clock.ts';
+import { connectReply, FakeSession, nameOf, replyOf } from './fake-session.ts';
+
+const LIMITS: CallLimits = { replyMs: 1_000, lateReplyMs: 10_000, exitGraceMs: 2_000, ringSlackMs: 3_000, hangupGraceMs: 500 };
+const CALL_TIMEOUT_S = 20;
+const SET_UP = ['myevents', 'linger', 'multiset', 'ring_ready'];
+
+const configOf = (fallback: Record<string, unknown> = { action: 'dialplan' }) => {
+  const decoded = decodeConfig({
+    listen: { host: '127.0.0.1', port: 8084 },
+    schemes: [{ name: 'default', url: 'http://127.0.0.1:1/', import: 'http', gateway: 'pstn', callTimeout: CALL_TIMEOUT_S, fallback }],
+  });
+  if (E.isLeft(decoded)) throw new Error('bad spec config');
+  return decoded.right.config;
+};
+
+type Answer = E.Either<RoutingFailure, Route>;
+
+const ROUTE: Route = { destination: { _tag: 'PhoneNumber', number: '380123456789' }, dialString: 'sofia/gateway/pstn/380123456789', crmStatus: 200, crmMs: 12.345 };
+
+/** One call driven by the spec: FreeSWITCH is a FakeSession, the CRM a promise the spec settles, time a FakeClock. */
+const start = (mode: 'async' | 'sync', options: { fallback?: Record<string, unknown>; connect?: Record<string, string | undefined>; answer?: (command: EslCommand) => ReplyFrame | undefined; routeThrows?: boolean } = {}) => {
+  const clock = new FakeClock();
+  const session = new FakeSession();
+  const logs: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
+  const log = pino(
+    { level: 'debug', base: undefined },
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        logs.push(JSON.parse(chunk.toString()) as (typeof logs)[number]);
+        done();
+      },
+    }),
+  );
+  let answerCrm!: (answer: Answer) => void;
+  let crmSignal: AbortSignal | undefined;
+  const route = (_s: unknown, _c: unknown, signal: AbortSignal): TE.TaskEither<RoutingFailure, Route> => () => {
+    crmSignal = signal;
+    if (options.routeThrows === true) return Promise.reject(new Error('defect'));
+    return new Promise<Answer>((resolve) => (answerCrm = resolve));
+  };
+  let ids = 0;
+  const connect = connectReply(mode, options.connect);
+  session.answer = options.answer ?? ((command: EslCommand) => (nameOf(command) === 'connect' ? connect : replyOf('+OK')));
+  const handled: HandledCall = handleCall({ config: configOf(options.fallback), route, log, newId: () => `app-${++ids}`, clock, limits: LIMITS })(session);
+  let end: CallEnd | undefined;
+  void handled.done.then((e) => (end = e));
+  let decided = false;
+  void handled.decided.then(() => (decided = true));
+  const bridges = (): EslCommand[] => session.written.flat().filter((c) => c._tag === 'Execute' && c.app === 'bridge');
+  return {
+    clock,
+    session,
+    logs,
+    answerCrm: async (answer: Answer = E.right(ROUTE)) => {
+      await settle();
+      answerCrm(answer);
+      await settle();
+    },
+    crmSignal: () => crmSignal,
+    end: () => end,
+    record: () => (end?._tag === 'Call' ? end.record : undefined),
+    decided: () => decided,
+    bridges,
+    /** The bridge's own completion, as FreeSWITCH reports it (Application-UUID echoes its Event-UUID). */
+    complete: async (disposition: string, headers: Record<string, string> = {}) => {
+      const bridge = bridges().at(-1);
+      if (bridge?._tag !== 'Execute') throw new Error('no bridge written');
+      session.event('CHANNEL_EXECUTE_COMPLETE', { 'Application-UUID': bridge.eventUuid ?? '', variable_originate_disposition: disposition, 'Answer-State': 'answered', ...headers });
+      await settle();
+    },
+    hangUp: async () => {
+      session.event('CHANNEL_HANGUP', { 'Hangup-Cause': 'NORMAL_CLEARING' });
+      await settle();
+    },
+    linger: async () => {
+      session.disconnect('linger');
+      await settle();
+    },
+  };
+};
+
+describe('telephony: the call life, transition by transition (fake session, fake clock)', () => {
+  it('admitted → asking: connect, then the set-up in one write while the CRM is asked', async () => {
+    const c = start('async');
+    await settle();
+    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], SET_UP]);
+    expect(c.crmSignal()?.aborted).to.equal(false);
+  });
+
+  it('asking → bridging → settled (bridged): the bridge carries the ringing bound; linger, then exit', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    const bridge = c.bridges()[0];
+    expect(bridge?._tag === 'Execute' && bridge.arg).to.equal(`{originate_timeout=${CALL_TIMEOUT_S}}sofia/gateway/pstn/380123456789`);
+    c.session.event('CHANNEL_BRIDGE');
+    await settle();
+    expect(c.decided()).to.equal(true);
+    await c.hangUp();
+    await c.complete('SUCCESS');
+    await c.linger();
+    expect(c.session.commands().at(-1)).to.equal('exit');
+    await c.clock.advance(1.26);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'bridged', crmStatus: 200, crmMs: 12.3, ms: 1.3, bridge: 'sofia/gateway/pstn/380123456789' });
+    expect(c.logs.find((l) => l.msg === 'call')?.level).to.equal(30);
+    expect(c.clock.pending()).to.equal(0);
+  });
+
+  it('settled: exit waits for the linger notice (the events after the hang-up are still to come)', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    await c.hangUp();
+    await c.complete('SUCCESS');
+    await c.clock.advance(LIMITS.exitGraceMs - 1);
+    expect(c.session.commands()).not.to.include('exit');
+    await c.linger();
+    expect(c.session.commands().at(-1)).to.equal('exit');
+  });
+
+  it('settled: a FreeSWITCH that never lingers gets exit after exitGraceMs, and its socket closed after as long again', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    await c.hangUp();
+    await c.complete('SUCCESS');
+    await c.clock.advance(LIMITS.exitGraceMs);
+    expect(c.session.commands().at(-1)).to.equal('exit');
+    await c.clock.advance(LIMITS.exitGraceMs);
+    expect(c.session.isClosed()).to.equal(true);
+    expect(c.record()?.result).to.equal('bridged');
+  });
+
+  it('an answered bridge whose caller stays up: hung up by the router after hangupGraceMs, not before', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    await c.complete('SUCCESS');
+    await c.clock.advance(LIMITS.hangupGraceMs - 1);
+    expect(c.session.commands()).not.to.include('hangup');
+    await c.clock.advance(1);
+    expect(c.session.commands()).to.include('hangup');
+  });
+
+  it('an answered bridge whose caller hangs up within hangupGraceMs: no hangup from the router', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    await c.complete('SUCCESS');
+    await c.clock.advance(LIMITS.hangupGraceMs - 1);
+    await c.hangUp();
+    await c.clock.advance(LIMITS.hangupGraceMs);
+    expect(c.session.commands()).not.to.include('hangup');
+  });
+
+  it('async bridging that neither connects nor completes: given up at callTimeout + ringSlackMs, and handed back', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    c.session.event('CHANNEL_EXECUTE_COMPLETE', { 'Application-UUID': 'not-ours' });
+    await c.clock.advance(CALL_TIMEOUT_S * 1000 + LIMITS.ringSlackMs - 1);
+    expect(c.session.ended).to.equal(false);
+    await c.clock.advance(1);
+    expect(c.session.ended).to.equal(true);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'fallback-dialplan', failure: 'BridgeLost' });
+  });
+
+  it('async bridging once connected (CHANNEL_BRIDGE): no ringing bound any more', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    c.session.event('CHANNEL_BRIDGE');
+    await c.clock.advance(CALL_TIMEOUT_S * 1000 + LIMITS.ringSlackMs + 60_000);
+    expect(c.session.ended).to.equal(false);
+  });
+
+  it('bridging → fallback: a bridge that does not connect takes the scheme fallback bridge', async () => {
+    const c = start('async', { fallback: { action: 'bridge', destination: 'agent2' } });
+    await c.answerCrm();
+    await c.complete('USER_BUSY', { 'Answer-State': 'ringing' });
+    const fallback = c.bridges()[1];
+    expect(fallback?._tag === 'Execute' && fallback.arg).to.equal(`{originate_timeout=${CALL_TIMEOUT_S}}user/agent2`);
+    await c.complete('NO_ANSWER', { 'Answer-State': 'ringing' });
+    expect(c.session.ended).to.equal(true);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'fallback-dialplan', failure: 'Bridge:USER_BUSY', fallback: 'bridge', failureDetail: 'fallback Bridge:NO_ANSWER' });
+  });
+
+  it('bridging → fallback → settled (fallback-bridged): the fallback destination answers', async () => {
+    const c = start('sync', { fallback: { action: 'bridge', destination: 'agent2' } });
+    await c.answerCrm();
+    await c.complete('NO_ANSWER', { 'Answer-State': 'ringing' });
+    await c.complete('SUCCESS');
+    await c.hangUp();
+    await c.linger();
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'fallback-bridged', failure: 'Bridge:NO_ANSWER', fallback: 'bridge', fallbackBridge: 'user/agent2' });
+  });
+
+  it('bridging → settled (caller-gone): the caller hangs up while the bridge rings; no fallback', async () => {
+    const c = start('async', { fallback: { action: 'bridge', destination: 'agent2' } });
+    await c.answerCrm();
+    await c.hangUp();
+    await c.complete('ORIGINATOR_CANCEL', { 'Answer-State': 'hangup' });
+    expect(c.bridges()).to.have.length(1);
+    await c.linger();
+    expect(c.session.commands().at(-1)).to.equal('exit');
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'caller-gone', failure: 'Bridge:ORIGINATOR_CANCEL' });
+  });
+
+  it('bridging, the caller gone and no completion within replyMs (a bridge FreeSWITCH never started): caller-gone', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    await c.hangUp();
+    await c.clock.advance(LIMITS.replyMs);
+    await c.linger();
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'caller-gone', failure: 'Bridge:NO_COMPLETION' });
+  });
+
+  it('sync mode: decided as soon as the bridge is written (a stop does not wait for the bridged call)', async () => {
+    const c = start('sync');
+    await c.answerCrm();
+    expect(c.bridges()).to.have.length(1);
+    expect(c.decided()).to.equal(true);
+  });
+
+  it('async mode: decided once the destination is connected, not when the bridge is written', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    expect(c.decided()).to.equal(false);
+    c.session.event('CHANNEL_BRIDGE');
+    await settle();
+    expect(c.decided()).to.equal(true);
+  });
+
+  it('asking → caller gone: the hang-up aborts the CRM request, nothing more is sent', async () => {
+    const c = start('async');
+    await settle();
+    await c.hangUp();
+    expect(c.crmSignal()?.aborted).to.equal(true);
+    await c.answerCrm(E.left({ _tag: 'CrmAborted' }));
+    expect(c.bridges()).to.deep.equal([]);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'caller-gone', failure: 'CrmAborted' });
+  });
+
+  it('a disconnect notice alone counts as the hang-up', async () => {
+    const c = start('async');
+    await settle();
+    c.session.disconnect('disconnect');
+    await settle();
+    expect(c.crmSignal()?.aborted).to.equal(true);
+  });
+
+  it('asking → handed back: a CRM failure takes the dialplan fallback, at warn, with the failure detail', async () => {
+    const c = start('async');
+    await c.answerCrm(E.left({ _tag: 'CrmUnreachable', code: 'ECONNREFUSED', ms: 0.04 }));
+    expect(c.session.written.at(-1)?.map(nameOf)).to.deep.equal(['resume']);
+    expect(c.session.ended).to.equal(true);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'fallback-dialplan', failure: 'CrmUnreachable', code: 'ECONNREFUSED', crmMs: 0 });
+    expect(c.logs.find((l) => l.msg === 'call')?.level).to.equal(40);
+  });
+
+  it('handed back in async mode once the park loop runs: no resume', async () => {
+    const c = start('async');
+    await settle();
+    c.session.event('CHANNEL_PARK');
+    await c.answerCrm(E.left({ _tag: 'CrmHttpStatus', status: 503 }));
+    expect(c.session.commands()).not.to.include('resume');
+    expect(c.session.ended).to.equal(true);
+  });
+
+  it('handed back in sync mode: never resume', async () => {
+    const c = start('sync');
+    await c.answerCrm(E.left({ _tag: 'CrmHttpStatus', status: 503 }));
+    expect(c.session.commands()).not.to.include('resume');
+    expect(c.session.ended).to.equal(true);
+  });
+
+  it('admitted → handed back: channel data without a uuid (BadChannelData), resume first in async', async () => {
+    const c = start('async', { connect: { 'Unique-ID': undefined } });
+    await settle();
+    expect(c.session.commands()).to.deep.equal(['connect', 'resume']);
+    expect(c.session.ended).to.equal(true);
+  });
+
+  it('a socket line without full: one error naming the fix, and the call handed back', async () => {
+    const c = start('async', { connect: { Control: 'single-channel' } });
+    await settle();
+    expect(c.session.commands()).to.deep.equal(['connect', 'resume']);
+    const errors = c.logs.filter((l) => l.level === 50);
+    expect(errors).to.have.length(1);
+    expect(errors[0]?.msg).to.include('socket 127.0.0.1:8084 async full');
+  });
+
+  it('a set-up reply later than replyMs: the call is handed back (resume first), the CRM request aborted', async () => {
+    const c = start('async', { answer: (command) => (nameOf(command) === 'connect' ? connectReply('async') : undefined) });
+    await c.clock.advance(LIMITS.replyMs);
+    expect(c.crmSignal()?.aborted).to.equal(true);
+    await c.answerCrm(E.left({ _tag: 'CrmAborted' }));
+    expect(c.session.commands().at(-1)).to.equal('resume');
+    expect(c.session.ended).to.equal(true);
+  });
+
+  it('a set-up command answered -ERR is recorded, and the call handed back', async () => {
+    const c = start('sync', { answer: (command) => (nameOf(command) === 'connect' ? connectReply('sync') : nameOf(command) === 'linger' ? replyOf('-ERR no') : replyOf('+OK')) });
+    await settle();
+    await c.answerCrm();
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ failure: 'SetupRefused', setupErrors: ['linger: -ERR no'], result: 'fallback-dialplan' });
+  });
+
+  it('a connect reply that never comes: the socket is closed after replyMs + lateReplyMs + exitGraceMs', async () => {
+    const c = start('async', { answer: () => undefined });
+    await c.clock.advance(LIMITS.replyMs + LIMITS.lateReplyMs + LIMITS.exitGraceMs - 1);
+    expect(c.session.isClosed()).to.equal(false);
+    await c.clock.advance(1);
+    expect(c.session.isClosed()).to.equal(true);
+  });
+
+  it('a connection that closes without a byte is a probe: no call line', async () => {
+    const c = start('async', { answer: () => undefined });
+    await settle();
+    c.session.close();
+    await settle();
+    expect(c.end()).to.deep.equal({ _tag: 'Probe' });
+    expect(c.logs.filter((l) => l.msg === 'call')).to.deep.equal([]);
+    expect(c.logs.filter((l) => l.level === 20 && l.msg.startsWith('probe'))).to.have.length(1);
+  });
+
+  it('a defect of ours (the CRM step throws): one error line, and the call handed back (InternalError)', async () => {
+    const c = start('async', { routeThrows: true });
+    await settle();
+    expect(c.session.commands().at(-1)).to.equal('resume');
+    expect(c.session.ended).to.equal(true);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ uuid: 'call-1', failure: 'InternalError', failureDetail: 'defect', result: 'fallback-dialplan' });
+    expect(c.logs.filter((l) => l.level === 50).map((l) => l.msg)).to.deep.equal(['call handling failed']);
+  });
+
+  it('after a hand-back, a FreeSWITCH that does not close gets lateReplyMs to read what was written before the end', async () => {
+    const c = start('sync');
+    await c.answerCrm(E.left({ _tag: 'CrmHttpStatus', status: 503 }));
+    expect(c.session.ended).to.equal(true);
+    await c.clock.advance(LIMITS.lateReplyMs - 1);
+    expect(c.session.isClosed()).to.equal(false);
+    await c.clock.advance(1);
+    expect(c.session.isClosed()).to.equal(true);
+  });
+
+  it('nothing goes out once the call is handed back', async () => {
+    const c = start('sync');
+    await c.answerCrm(E.left({ _tag: 'CrmHttpStatus', status: 503 }));
+    const written = c.session.written.length;
+    await c.linger();
+    await c.clock.advance(60_000);
+    expect(c.session.written.length).to.equal(written);
+  });
+
+  it('the socket closing while bridging: lost', async () => {
+    const c = start('async');
+    await c.answerCrm();
+    c.session.close({ _tag: 'SocketError', code: 'ECONNRESET' });
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'socket-lost', failure: 'BridgeLost', socketClose: { _tag: 'SocketError', code: 'ECONNRESET' } });
+  });
+});
+
+describe('telephony: the default limits', () => {
+  it('are the documented ones', () => {
+    expect(DEFAULT_LIMITS).to.deep.equal({ replyMs: 5_000, lateReplyMs: 30_000, exitGraceMs: 5_000, ringSlackMs: 10_000, hangupGraceMs: 2_000 });
+  });
+});
