@@ -49,7 +49,7 @@ describe('deployment files (scripts/deploy)', function () {
   it('the Dockerfile: a current Node LTS slim image, production dependencies only, non-root, a health check on /healthz', () => {
     const file = read('Dockerfile');
     const froms = [...file.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
-    expect(froms).to.deep.equal(['node:26-bookworm-slim', 'node:26-bookworm-slim']);
+    expect(froms).to.deep.equal(['node:24-bookworm-slim', 'node:24-bookworm-slim']);
     const runtime = file.slice(file.lastIndexOf('\nFROM '));
     expect(runtime).to.match(/^RUN npm ci --omit=dev --omit=optional --ignore-scripts/m);
     expect(runtime).to.match(/^COPY --from=build \/src\/dist \.\/dist$/m);

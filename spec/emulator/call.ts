@@ -590,14 +590,20 @@ export class EmulatedCall {
       return;
     }
     this.write(F.lingerNotice(this.linger, this.slots));
-    if (this.linger > 0) {
-      this.after(this.linger * this.script.msPerSecond, () => {
-        this.write(F.disconnectNotice(this.uuid));
-        this.finish('freeswitch');
-      });
-    } else {
-      this.after(this.script.lingerGiveUpMs, () => this.finish('give-up'));
-    }
+    const linger = this.linger;
+    // The linger clock starts when the notice is on the wire: chunked writes may still be queued behind
+    // it, and on a loaded machine a clock started earlier ends the call before the router has read them.
+    void this.chunkChain.then(() => {
+      if (this.closed) return;
+      if (linger > 0) {
+        this.after(linger * this.script.msPerSecond, () => {
+          this.write(F.disconnectNotice(this.uuid));
+          this.finish('freeswitch');
+        });
+      } else {
+        this.after(this.script.lingerGiveUpMs, () => this.finish('give-up'));
+      }
+    });
   }
 
   // ---- events --------------------------------------------------------------------------------
