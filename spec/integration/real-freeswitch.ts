@@ -79,7 +79,7 @@ export const realFreeSwitchFromEnv = (): RealFreeSwitch | undefined => {
 
 // ---- a minimal inbound event-socket client ---------------------------------------------------------
 
-interface Frame {
+export interface Frame {
   readonly contentType: string;
   readonly header: (name: string) => string | undefined;
   readonly names: readonly string[];
@@ -88,7 +88,7 @@ interface Frame {
 
 type Waiter = { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; command: string };
 
-class InboundSocket {
+export class InboundSocket {
   private readonly waiters: Waiter[] = [];
   private closedWith: Error | undefined;
   onEvent: (event: Frame) => void = () => undefined;
