@@ -12,7 +12,7 @@ import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InboundSocket, type Frame } from '../../spec/integration/real-freeswitch.ts';
-import { eventHeaders, FrameSplitter, type RawFrame } from './esl-frames.ts';
+import { eventHeaders, FrameSplitter, type RawFrame } from '../../spec/integration/esl-frames.ts';
 
 type Step =
   | { readonly send: string }

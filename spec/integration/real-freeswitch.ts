@@ -1,9 +1,8 @@
 // The integration specs' PBX when CRM_ROUTER_FREESWITCH names a real FreeSWITCH: calls are placed with
 // `originate` over its inbound event socket and watched through that socket's events.
 //
-// UNVERIFIED: written from FreeSWITCH's documentation and sources, type-checked, and exercised only
-// against "nothing listening" (connect() must reject). It has never driven a real FreeSWITCH; see
-// scripts/freeswitch/README.md for what must be checked the first time someone runs it.
+// Run against FreeSWITCH 1.10.12 built from source (scripts/freeswitch/local.sh); see
+// scripts/freeswitch/README.md for what was run where.
 //
 // How a call is placed (scripts/freeswitch/conf/ must be the FreeSWITCH's configuration):
 //
@@ -18,14 +17,14 @@
 // cloned from the originate's variables), which is how `crm_scheme` and the test's own markers reach
 // the leg that runs `socket`; B also carries `other_loopback_leg_uuid` = A, which is how B is recognised.
 //
-// One inbound connection serves all calls: `event plain <channel events> BACKGROUND_JOB`, filtered to
+// One inbound connection carries the events of all calls (commands go on a second one):
+// `event plain <channel events> BACKGROUND_JOB`, filtered to
 // this driver's channels with `filter variable_crm_test_run R` (plus `filter Event-Name BACKGROUND_JOB`;
 // event-socket filters add up, they do not narrow each other). Channel events of the kinds used here
 // (EXECUTE, EXECUTE_COMPLETE, ANSWER, BRIDGE, HANGUP, DESTROY) always carry the channel's variables.
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import modesl, { type EslEvent } from 'modesl';
+import { decodeValue, eventHeaders, FrameSplitter, splitEvent, type RawFrame } from './esl-frames.ts';
 import type { BridgeRecord, CallResult, CallScript, SocketMode } from '../emulator/index.ts';
 import { parseDialString } from '../emulator/dial-string.ts';
 import type { Capability, Pbx } from './pbx.ts';
@@ -81,8 +80,10 @@ export const realFreeSwitchFromEnv = (): RealFreeSwitch | undefined => {
 
 export interface Frame {
   readonly contentType: string;
+  /** A header's value, %-decoded (an event's own headers for text/event-plain). */
   readonly header: (name: string) => string | undefined;
-  readonly names: readonly string[];
+  /** Every header, decoded: only read when a call ends, never per event. */
+  readonly all: () => ReadonlyMap<string, string>;
   readonly body: string;
 }
 
@@ -95,20 +96,12 @@ export class InboundSocket {
   onClose: (why: Error) => void = () => undefined;
 
   private constructor(private readonly socket: net.Socket, private readonly where: string) {
-    // modesl's parser, fed through a private emitter: its %-decoding throws on a malformed escape,
-    // which must end this connection, not the test process (same approach as lib/esl/frame-reader.ts).
-    const source = new EventEmitter();
-    const parser = new modesl.Parser(source);
-    parser.on('esl::event', (event: EslEvent, frameHeaders: Record<string, string | number>, body?: string) => {
-      this.frame(toFrame(event, frameHeaders, body));
-    });
+    // Frames are split by Content-Length and headers read only when asked for: 200 calls at once
+    // bring tens of MB of events, and a parser that decodes every header of every event (modesl did)
+    // starved the router sharing this process, whose accepts then came seconds late.
+    const splitter = new FrameSplitter();
     socket.on('data', (chunk: Buffer) => {
-      try {
-        source.emit('data', chunk);
-      } catch (cause) {
-        this.fail(new Error(`${this.where}: unreadable frame from FreeSWITCH (${String(cause)})`));
-        socket.destroy();
-      }
+      for (const f of splitter.push(chunk)) this.frame(toFrame(f));
     });
     socket.on('error', (err) => this.fail(new Error(`${this.where}: ${err.message}`)));
     socket.on('close', () => this.fail(new Error(`${this.where}: FreeSWITCH closed the event socket`)));
@@ -233,17 +226,15 @@ export class InboundSocket {
   }
 }
 
-/** A frame from modesl: for an event, the event's own (decoded) headers; otherwise the frame's. */
-const toFrame = (event: EslEvent, frameHeaders: Record<string, string | number>, body: string | undefined): Frame => {
-  const contentType = String(frameHeaders['Content-Type'] ?? '');
+/** For an event, the event's own headers (its body's header block) and body; otherwise the frame's. */
+const toFrame = (raw: RawFrame): Frame => {
+  const contentType = raw.headers.get('Content-Type') ?? '';
   if (contentType === 'text/event-plain') {
-    const map = new Map<string, string>();
-    for (const h of event.headers) map.set(h.name, String(h.value));
-    return { contentType, header: (n) => map.get(n), names: [...map.keys()], body: event.getBody() ?? '' };
+    const event = splitEvent(raw.body);
+    return { contentType, header: (n) => event.header(n), all: () => eventHeaders(raw.body), body: event.body };
   }
-  const map = new Map<string, string>();
-  for (const [k, v] of Object.entries(frameHeaders)) map.set(k, String(v));
-  return { contentType, header: (n) => map.get(n), names: [...map.keys()], body: body ?? '' };
+  const decoded = new Map([...raw.headers].map(([k, v]) => [k, decodeValue(v)]));
+  return { contentType, header: (n) => decoded.get(n), all: () => decoded, body: raw.body.toString('utf8') };
 };
 
 // ---- one placed call -------------------------------------------------------------------------------
@@ -259,7 +250,7 @@ class PlacedCall {
   private bUuid: string | undefined;
   private readonly startMs = Date.now();
   private readonly bridges: OpenBridge[] = [];
-  private channelVars: Record<string, string> = {};
+  private lastWithVars: Frame | undefined;
   private socketStarted = false;
   private socketDone = false;
   private answered = false;
@@ -388,15 +379,15 @@ class PlacedCall {
     });
   }
 
+  /** The variables of B's last event that has any, decoded only when the call ends. */
   private captureVars(e: Frame): void {
+    if (e.header('variable_uuid') !== undefined) this.lastWithVars = e;
+  }
+
+  private channelVars(): Record<string, string> {
     const vars: Record<string, string> = {};
-    let any = false;
-    for (const n of e.names) {
-      if (!n.startsWith('variable_')) continue;
-      vars[n.slice('variable_'.length)] = e.header(n) ?? '';
-      any = true;
-    }
-    if (any) this.channelVars = vars;
+    for (const [n, v] of this.lastWithVars?.all() ?? []) if (n.startsWith('variable_')) vars[n.slice('variable_'.length)] = v;
+    return vars;
   }
 
   private finish(): void {
@@ -407,7 +398,7 @@ class PlacedCall {
       // The router's commands travel on its own socket; a third party cannot see them.
       commands: [],
       bridges: this.bridges.map(({ arg, endpoint, vars, outcome, startedAtMs }) => ({ arg, endpoint, vars, outcome, startedAtMs })),
-      channelVars: this.channelVars,
+      channelVars: this.channelVars(),
       callerAnswered: this.answered,
       callerHungUp: this.hungUpDuringSocket,
       ...(this.hangupCause !== undefined ? { hangupCause: this.hangupCause } : {}),
@@ -497,9 +488,17 @@ async function connectRealFreeSwitch(
 ): Promise<Pbx> {
   const where = `${at.host}:${at.port}`;
   const hint = 'start one with scripts/freeswitch/run.sh, or unset CRM_ROUTER_FREESWITCH to run against the emulator';
+  // Two connections: FreeSWITCH writes a listener's queued events before it reads the listener's next
+  // command, so under a flood of events (200 calls at once: tens of MB) a command on the events'
+  // connection waits behind them, for seconds. Commands go on their own connection.
   let esl: InboundSocket;
+  let events: InboundSocket;
   try {
     esl = await InboundSocket.open(at.host, at.port, password);
+    events = await InboundSocket.open(at.host, at.port, password).catch(async (err: Error) => {
+      await esl.close().catch(() => undefined);
+      throw err;
+    });
   } catch (err) {
     throw new Error(`CRM_ROUTER_FREESWITCH=${where}: ${(err as Error).message}; ${hint}`);
   }
@@ -512,7 +511,7 @@ async function connectRealFreeSwitch(
   let broken: Error | undefined;
 
   const refuse = async (why: string): Promise<never> => {
-    await esl.close().catch(() => undefined);
+    await Promise.all([esl.close().catch(() => undefined), events.close().catch(() => undefined)]);
     throw new Error(`CRM_ROUTER_FREESWITCH=${where}: ${why}`);
   };
 
@@ -529,7 +528,7 @@ async function connectRealFreeSwitch(
   const gateway = await esl.api('sofia status gateway pstn');
   if (/Invalid Gateway/i.test(gateway) || gateway.trim() === '') await refuse('it has no sofia gateway "pstn"');
 
-  esl.onEvent = (e) => {
+  events.onEvent = (e) => {
     if (e.header('Event-Name') === 'BACKGROUND_JOB') {
       const job = e.header('Job-UUID');
       if (job === undefined) return;
@@ -544,15 +543,17 @@ async function connectRealFreeSwitch(
     const id = e.header('variable_crm_test_call');
     if (id !== undefined) calls.get(id)?.event(e);
   };
-  esl.onClose = (why) => {
+  const lost = (why: Error): void => {
     broken = why;
     for (const call of [...calls.values()]) call.abort(why);
   };
+  esl.onClose = lost;
+  events.onClose = lost;
 
-  const subscribed = await esl.command(`event plain ${EVENTS.join(' ')}`);
+  const subscribed = await events.command(`event plain ${EVENTS.join(' ')}`);
   if (!(subscribed.header('Reply-Text') ?? '').startsWith('+OK')) await refuse(`event subscription refused: ${subscribed.header('Reply-Text')}`);
   for (const filter of [`variable_crm_test_run ${run}`, 'Event-Name BACKGROUND_JOB']) {
-    const reply = await esl.command(`filter ${filter}`);
+    const reply = await events.command(`filter ${filter}`);
     if (!(reply.header('Reply-Text') ?? '').startsWith('+OK')) await refuse(`filter ${filter} refused: ${reply.header('Reply-Text')}`);
   }
 
@@ -591,7 +592,7 @@ async function connectRealFreeSwitch(
     },
     close: async () => {
       for (const call of [...calls.values()]) call.abort(new Error('the spec closed the PBX while the call was up'));
-      await esl.close().catch(() => undefined);
+      await Promise.all([esl.close().catch(() => undefined), events.close().catch(() => undefined)]);
     },
   };
 }

@@ -21,18 +21,45 @@ const parseHeaders = (block: Buffer): Map<string, string> => {
   return headers;
 };
 
-/** Headers of a text/event-plain body (the event itself), %-decoded as FreeSWITCH encoded them. */
+/** A %-encoded header value, decoded; one that is not UTF-8 once decoded (a Latin-1 caller) stays encoded. */
+export const decodeValue = (value: string): string => {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+};
+
+/** Every header of a text/event-plain body (the event itself), decoded. */
 export const eventHeaders = (body: Buffer): Map<string, string> => {
   const end = body.indexOf('\n\n');
   const headers = parseHeaders(end < 0 ? body : body.subarray(0, end));
-  for (const [name, value] of headers) {
-    try {
-      headers.set(name, decodeURIComponent(value));
-    } catch {
-      headers.set(name, value); // not UTF-8 once decoded (a Latin-1 caller): keep it encoded
-    }
-  }
+  for (const [name, value] of headers) headers.set(name, decodeValue(value));
   return headers;
+};
+
+/**
+ * A text/event-plain body as the event's header lookup and the event's own body (after its header
+ * block, Content-Length bytes, e.g. a BACKGROUND_JOB's result). A lookup searches the header block for
+ * that one name: an event has ~160 headers and a reader wants a handful.
+ */
+export const splitEvent = (body: Buffer): { header: (name: string) => string | undefined; body: string } => {
+  const end = body.indexOf('\n\n');
+  const block = end < 0 ? body : body.subarray(0, end + 1);
+  const header = (name: string): string | undefined => {
+    const prefix = `${name}: `;
+    let from: number;
+    if (block.toString('latin1', 0, prefix.length) === prefix) from = prefix.length;
+    else {
+      const at = block.indexOf(`\n${prefix}`, 0, 'latin1');
+      if (at < 0) return undefined;
+      from = at + 1 + prefix.length;
+    }
+    const eol = block.indexOf(0x0a, from);
+    return decodeValue(block.toString('latin1', from, eol < 0 ? block.length : eol));
+  };
+  return { header, body: end < 0 ? '' : body.subarray(end + 2).toString('utf8') };
 };
 
 export class FrameSplitter {
