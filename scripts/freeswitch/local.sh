@@ -14,7 +14,7 @@
 #   CRM_ROUTER_SHARED          the shared folder (default: ../shared beside the clone)
 #   CRM_ROUTER_FS_HOME         where FreeSWITCH is built and kept between runs
 #                              (default /var/tmp/crm-router-freeswitch)
-#   CRM_ROUTER_FS_PORT_OFFSET  added to every port (event socket 8021, SIP 5090/5092, router 8084,
+#   CRM_ROUTER_FS_PORT_OFFSET  added to every port (event socket 8021, SIP 5090/5092 (+5094 unused), router 8084,
 #                              RTP 16384-32768 shrunk to a slice) to run beside another FreeSWITCH (default 0)
 #   CRM_ROUTER_FS_KEEP=1       keep the runtime folder (configuration, freeswitch.log) after a passing run
 #
@@ -50,6 +50,7 @@ ESL_PORT=$((8021 + OFFSET))
 ROUTER_PORT=$((8084 + OFFSET))
 PSTN_PORT=$((5090 + OFFSET))
 CARRIER_PORT=$((5092 + OFFSET))
+DEAD_PORT=$((5094 + OFFSET))
 # With an offset, RTP gets a slice of its own: 2000 ports, enough for the 200-call spec's ~400 media
 # streams (two ports each), starting where no default run's range would overlap much.
 if [ "$OFFSET" -eq 0 ]; then RTP_START=16384 RTP_END=32768; else RTP_START=$((33000 + (OFFSET % 15) * 2000)) RTP_END=$((RTP_START + 1999)); fi
@@ -90,6 +91,7 @@ set_var crm_event_socket_port "$ESL_PORT"
 set_var crm_router_socket "127.0.0.1:$ROUTER_PORT"
 set_var crm_pstn_sip_port "$PSTN_PORT"
 set_var crm_carrier_sip_port "$CARRIER_PORT"
+set_var crm_dead_sip_port "$DEAD_PORT"
 set_var crm_rtp_start_port "$RTP_START"
 set_var crm_rtp_end_port "$RTP_END"
 

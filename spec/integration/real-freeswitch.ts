@@ -27,7 +27,7 @@ import net from 'node:net';
 import { decodeValue, eventHeaders, FrameSplitter, splitEvent, type RawFrame } from './esl-frames.ts';
 import type { BridgeRecord, CallResult, CallScript, SocketMode } from '../emulator/index.ts';
 import { parseDialString } from '../emulator/dial-string.ts';
-import type { Capability, Pbx } from './pbx.ts';
+import type { Capability, Pbx, PbxScript } from './pbx.ts';
 import { Timers } from '../support/timers.ts';
 
 export interface RealFreeSwitch {
@@ -165,7 +165,8 @@ export class InboundSocket {
       }, COMMAND_TIMEOUT_MS);
       const waiter: Waiter = { resolve, reject, timer, command: line };
       this.waiters.push(waiter);
-      this.socket.write(`${line}\n\n`);
+      // One byte per character: the lines are ASCII, but for a caller name of Latin-1 bytes.
+      this.socket.write(`${line}\n\n`, 'latin1');
     });
   }
 
@@ -441,7 +442,10 @@ const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SAFE_VALUE = /^[A-Za-z0-9_.:@+\-/]*$/;
 const RESERVED = /^(origination_|crm_test_|loopback_)/;
 
-const originateLine = (call: { id: string; aUuid: string }, run: string, mode: SocketMode, script: CallScript): string => {
+/** Printable Latin-1 without what the originate line's syntax uses (`,` `'` `{` `}` and the space inside quotes is fine). */
+const SAFE_NAME_BYTES = /^[A-Za-z0-9 .\-\u00a0-\u00ff]*$/;
+
+const originateLine = (call: { id: string; aUuid: string }, run: string, mode: SocketMode, script: PbxScript): string => {
   const caller = script.caller ?? '380441234567';
   const destination = script.destination ?? '5551234';
   if (!/^\d+$/.test(destination)) throw new Error(`real FreeSWITCH: destination ${JSON.stringify(destination)} must be digits (the crm-router context matches ^(\\d+)$)`);
@@ -449,13 +453,17 @@ const originateLine = (call: { id: string; aUuid: string }, run: string, mode: S
   const vars: Array<[string, string]> = [
     ['origination_uuid', call.aUuid],
     ['origination_caller_id_number', caller],
-    ['origination_caller_id_name', caller],
+    // Quoted: a name may hold a space. Its bytes reach FreeSWITCH as they are (InboundSocket writes Latin-1).
+    ['origination_caller_id_name', script.callerNameBytes === undefined ? caller : `'${script.callerNameBytes}'`],
     ['crm_test_run', run],
     ['crm_test_call', call.id],
     ['crm_test_socket_mode', mode],
     // Keep the loopback pair in place even if both of its legs end up bridged.
     ['loopback_bowout', 'false'],
   ];
+  if (script.callerNameBytes !== undefined && !SAFE_NAME_BYTES.test(script.callerNameBytes)) {
+    throw new Error(`real FreeSWITCH: caller name ${JSON.stringify(script.callerNameBytes)} has characters an originate line cannot carry`);
+  }
   for (const [name, value] of Object.entries(script.variables ?? {})) {
     if (!SAFE_NAME.test(name) || RESERVED.test(name)) throw new Error(`real FreeSWITCH: channel variable name ${JSON.stringify(name)} is not supported`);
     if (!SAFE_VALUE.test(value)) throw new Error(`real FreeSWITCH: value of ${name} (${JSON.stringify(value)}) has characters an originate line cannot carry`);
@@ -465,7 +473,7 @@ const originateLine = (call: { id: string; aUuid: string }, run: string, mode: S
 };
 
 /** What the emulator can be told to do and a real FreeSWITCH cannot. */
-const unsupported = (script: CallScript): string | undefined => {
+const unsupported = (script: PbxScript): string | undefined => {
   if (script.uuid !== undefined) return 'uuid (FreeSWITCH picks the uuid of the loopback leg that runs `socket`)';
   if (script.callee !== undefined) return 'callee (the far ends are scripts/freeswitch/conf, following destinations.ts)';
   if (script.resetAtMs !== undefined || script.resetMidFrame) return 'resetAtMs/resetMidFrame';

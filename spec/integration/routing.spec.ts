@@ -13,6 +13,17 @@ const SCHEMES = [
   { name: 'default', url: '/json', submit: 'json', import: 'json', destinationField: 'number_01', callTimeout: 1, responseTimeout: 1 },
   { name: 'http', url: '/http', method: 'GET', submit: 'http', import: 'http', callTimeout: 1, responseTimeout: 1 },
   { name: 'rpc', url: '/rpc', submit: 'jsonrpc', import: 'jsonrpc', rpcMethod: 'route.call', callTimeout: 1, responseTimeout: 1 },
+  { name: 'form', url: '/form', submit: 'http', method: 'POST', import: 'json', destinationField: 'number_01', callTimeout: 1, responseTimeout: 1 },
+  { name: 'headers', url: '/headers', submit: 'http', method: 'GET', paramsIn: 'headers', import: 'http', callTimeout: 1, responseTimeout: 1 },
+  {
+    name: 'unreachable',
+    url: '/json',
+    destinationField: 'number_01',
+    gateway: DESTINATIONS.deadGateway,
+    callTimeout: 1,
+    responseTimeout: 1,
+    fallback: { action: 'bridge', destination: DESTINATIONS.fallbackLogin },
+  },
   { name: 'slow', url: '/json', destinationField: 'number_01', responseTimeout: 0.3 },
   { name: 'patient', url: '/json', destinationField: 'number_01', callTimeout: 30 },
   {
@@ -26,6 +37,16 @@ const SCHEMES = [
 ];
 
 const json = (destination: string) => ({ body: JSON.stringify({ number_01: destination }), contentType: 'application/json' });
+
+/**
+ * Skips a spec that waits for a change of the router made on another branch, saying which; the lead
+ * removes the call once that branch is merged.
+ */
+const waitsFor = (test: Mocha.Context, pbx: Pbx, change: string): void => {
+  if (pbx.can('router-commands') === true) return; // the emulator: these specs are about the real FreeSWITCH
+  console.log(`      skipped on ${pbx.description}: waits for ${change}`);
+  test.skip();
+};
 
 /** Skips the spec, saying why, when the PBX cannot do what it needs. */
 const requires = (test: Mocha.Context, pbx: Pbx, capability: Capability): void => {
@@ -112,6 +133,23 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect(call.bridges.map((b) => b.endpoint)).to.deep.equal([`sofia/gateway/pstn/${DESTINATIONS.number}`]);
     });
 
+    it('routes with submit http (POST form) and import json', async () => {
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'form' } });
+      const request = h.crm.received.at(-1);
+      expect([request?.method, request?.headers['content-type']]).to.deep.equal(['POST', 'application/x-www-form-urlencoded']);
+      expect(new URLSearchParams(request?.body ?? '').get('uuid')).to.equal(call.uuid);
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.login}`, 'SUCCESS']]);
+    });
+
+    it('routes with submit http, the call parameters in request headers', async () => {
+      h.crm.respond({ body: DESTINATIONS.login, contentType: 'text/plain' });
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'headers' } });
+      const request = h.crm.received.at(-1);
+      expect([request?.method, request?.headers['uuid'], request?.headers['called']]).to.deep.equal(['GET', call.uuid, '5551234']);
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.login}`, 'SUCCESS']]);
+    });
+
     it('routes with submit/import jsonrpc: JSON-RPC 2.0 request, result', async () => {
       h.crm.respond((request) => {
         const rpc = JSON.parse(request.body) as { id: unknown; method: string };
@@ -163,6 +201,34 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['USER_BUSY', 'SUCCESS']);
     });
 
+    it('takes the fallback when the destination is unreachable', async () => {
+      h.crm.respond(json(DESTINATIONS.number));
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'unreachable' } });
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([
+        [`sofia/gateway/${DESTINATIONS.deadGateway}/${DESTINATIONS.number}`, 'NORMAL_TEMPORARY_FAILURE'],
+        [`user/${DESTINATIONS.fallbackLogin}`, 'SUCCESS'],
+      ]);
+      const record = await h.recordOf(call.uuid);
+      expect([record.result, record.failure]).to.deep.equal(['fallback-bridged', 'Bridge:NORMAL_TEMPORARY_FAILURE']);
+    });
+
+    it('takes the fallback bridge when the CRM fails', async () => {
+      h.crm.respond({ status: 500, body: 'oops' });
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'fallback' } });
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.fallbackLogin}`, 'SUCCESS']]);
+      expect(call.returnedToDialplan).to.equal(false);
+      const record = await h.recordOf(call.uuid);
+      expect([record.result, record.failure]).to.deep.equal(['fallback-bridged', 'CrmHttpStatus']);
+    });
+
+    it('returns the call to the dialplan after a busy destination when the fallback is the dialplan', async () => {
+      h.crm.respond(json(DESTINATIONS.busy));
+      const call = await h.pbx.placeCall(mode);
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['USER_BUSY']);
+      expect(call.returnedToDialplan).to.equal(true);
+      expect((await h.recordOf(call.uuid)).result).to.equal('fallback-dialplan');
+    });
+
     it('returns the call to the dialplan when the login is unknown and the fallback is the dialplan', async () => {
       h.crm.respond(json(DESTINATIONS.unknownLogin));
       const call = await h.pbx.placeCall(mode);
@@ -184,6 +250,55 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       const record = await h.recordOf(call.uuid);
       expect(record.result).to.equal('caller-gone');
       expect(h.logs.filter((l) => l.level >= 50)).to.deep.equal([]);
+    });
+
+    it('lets go of a call whose caller hangs up while the destination rings', async function () {
+      requires(this, h.pbx, 'caller-hangup-at');
+      h.crm.respond(json(DESTINATIONS.noAnswer));
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'patient' }, callerHangupAtMs: 400 });
+      expect(call.callerHungUp).to.equal(true);
+      expect(call.bridges.map((b) => b.endpoint)).to.deep.equal([`sofia/gateway/pstn/${DESTINATIONS.noAnswer}`]);
+      expect(call.returnedToDialplan).to.equal(false);
+      expect((await h.recordOf(call.uuid)).result).to.equal('caller-gone');
+    });
+
+    // The capture latin1-*: FreeSWITCH passes a caller's Latin-1 bytes on %-encoded (Jos%E9), which do
+    // not decode as UTF-8. Placed here with origination_caller_id_name holding those bytes.
+    const latin1Caller = { callerNameBytes: 'Jos\u00e9 M\u00fcller' } as const;
+
+    it('routes a caller whose channel data is not UTF-8', async function () {
+      requires(this, h.pbx, 'latin1-caller');
+      waitsFor(this, h.pbx, 'lenient header decoding (branch esl): today the router refuses the connect reply and hands the call back');
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode, latin1Caller);
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.login}`, 'SUCCESS']]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
+    it('hands the call back to the dialplan when it gives up right after connect', async function () {
+      requires(this, h.pbx, 'latin1-caller');
+      if (mode === 'async') waitsFor(this, h.pbx, '`resume` before letting go in async mode (branch life): closed right after `connect`, the caller stays parked forever');
+      h.crm.respond(json(DESTINATIONS.login));
+      // Today the one way a real FreeSWITCH makes the router give up right after `connect`.
+      const recordsBefore = h.records.length;
+      const call = await h.pbx.placeCall(mode, latin1Caller);
+      // A connect reply the router refused leaves a record without the uuid it could not read.
+      await until(() => h.records.length > recordsBefore, 5_000);
+      const record = h.records.slice(recordsBefore).find((r) => r.uuid === call.uuid || r.uuid === undefined);
+      if (!['BadChannelData', 'MalformedFrame'].includes(record?.failure ?? '')) {
+        console.log(`      skipped: the Latin-1 caller no longer makes the router give up after connect (${record?.result}); this state needs another trigger`);
+        this.skip();
+      }
+      expect(call.bridges).to.deep.equal([]);
+      expect(call.returnedToDialplan).to.equal(true);
+    });
+
+    it('receives fewer events once the router unsubscribes from those it does not read (nixevent)', function () {
+      // A placeholder for that change, on every PBX: it is to count the bytes FreeSWITCH sends per call
+      // with and without nixevent (on a real FreeSWITCH through scripts/freeswitch/esl-capture.ts; the
+      // captures nix-a-bridge-user show 27,544 bytes instead of 90,697).
+      console.log(`      skipped on ${h.pbx.description}: waits for the router sending \`nixevent\` (a later change)`);
+      this.skip();
     });
 
     // Async mode only: the park loop's delay holds the bridge queued while the caller hangs up, so
