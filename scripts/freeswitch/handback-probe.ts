@@ -7,7 +7,7 @@
 // dialplan's next action (`set crm_router_returned=true`), or is it still there?
 //
 //   npx tsx scripts/freeswitch/handback-probe.ts [scenario...]   (FreeSWITCH on scripts/freeswitch/conf)
-//   CRM_ROUTER_FREESWITCH=127.0.0.1:8021 CRM_ROUTER_LISTEN=127.0.0.1:8084 PROBE_REPEAT=5
+//   CRM_ROUTER_FREESWITCH=127.0.0.1:8021 CRM_ROUTER_LISTEN=127.0.0.1:8084 PROBE_REPEAT=5 PROBE_MODES=sync,async
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -137,7 +137,8 @@ const main = async (): Promise<void> => {
   await client.command(`filter variable_crm_test_run ${run}`);
   console.log((await client.api('version')).trim());
 
-  for (const mode of ['sync', 'async'] as const) {
+  const modes = (process.env['PROBE_MODES'] || 'sync,async').split(',') as Array<'sync' | 'async'>;
+  for (const mode of modes) {
     for (const name of names) {
       const outcomes: string[] = [];
       for (let i = 0; i < repeat; i++) {
