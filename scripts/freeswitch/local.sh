@@ -8,7 +8,8 @@
 #   4. shuts it down (also on failure or Ctrl-C) and exits with the specs' status.
 #
 #   scripts/freeswitch/local.sh                 all of spec/integration/routing.spec.ts
-#   scripts/freeswitch/local.sh --grep busy     extra arguments go to mocha
+#   scripts/freeswitch/local.sh --grep busy     only the specs matching busy (in both modes); other
+#                                               arguments go to mocha
 #
 # Environment:
 #   CRM_ROUTER_SHARED          the shared folder (default: ../shared beside the clone)
@@ -30,6 +31,16 @@ SHARED=${CRM_ROUTER_SHARED:-$ROOT/../shared}
 FS_HOME=${CRM_ROUTER_FS_HOME:-/var/tmp/crm-router-freeswitch}
 OFFSET=${CRM_ROUTER_FS_PORT_OFFSET:-0}
 SPECS=(spec/integration/routing.spec.ts)
+# `--grep X` narrows each mode's run (mocha takes one --grep: the mode's and X are joined); other
+# arguments go to mocha as they are.
+GREP=""
+MOCHA_ARGS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --grep|-g) GREP=${2:?--grep needs a pattern}; shift 2 ;;
+    *) MOCHA_ARGS+=("$1"); shift ;;
+  esac
+done
 
 say() { printf '\n=== %s\n' "$*"; }
 now() { date +%s.%N; }
@@ -161,7 +172,7 @@ for mode in sync async; do
   mode_status=0
   CRM_ROUTER_FREESWITCH=127.0.0.1:$ESL_PORT CRM_ROUTER_LISTEN=127.0.0.1:$ROUTER_PORT \
     npx mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
-    --grep "\\($mode socket mode\\)" "${SPECS[@]}" "$@" 2>&1 | tee "$out" || mode_status=${PIPESTATUS[0]}
+    --grep "\\($mode socket mode\\)${GREP:+.*$GREP}" "${SPECS[@]}" ${MOCHA_ARGS[@]+"${MOCHA_ARGS[@]}"} 2>&1 | tee "$out" || mode_status=${PIPESTATUS[0]}
   count() { grep -Eo "^ +[0-9]+ $1" "$out" | grep -Eo '[0-9]+' | tail -1 || true; }
   passed=$(count passing); failed=$(count failing); pending=$(count pending)
   passed=${passed:-0} failed=${failed:-0} pending=${pending:-0}
