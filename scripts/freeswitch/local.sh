@@ -108,6 +108,12 @@ set_var crm_rtp_end_port "$RTP_END"
 
 fs_cli() { "$FS_BIN/fs_cli" -H 127.0.0.1 -P "$ESL_PORT" -p ClueCon -x "$1"; }
 FS_PID=""
+SPECS_PID=""
+kill_tree() { # pid: that process and everything it started, children first
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill -TERM "$1" 2>/dev/null || true
+}
 stop_freeswitch() {
   [ -n "$FS_PID" ] || return 0
   if kill -0 "$FS_PID" 2>/dev/null; then
@@ -124,6 +130,7 @@ status=$CANNOT_START
 finish() {
   local code=$?
   trap - EXIT INT TERM
+  [ -z "$SPECS_PID" ] || kill_tree "$SPECS_PID"
   stop_freeswitch
   [ "$status" -ne 0 ] || code=0
   if [ "$code" -ne 0 ] || [ "${CRM_ROUTER_FS_KEEP:-}" = 1 ]; then
@@ -170,9 +177,17 @@ for mode in sync async; do
   t_mode=$(now)
   out=$RUN_DIR/log/mocha-$mode.out
   mode_status=0
-  CRM_ROUTER_FREESWITCH=127.0.0.1:$ESL_PORT CRM_ROUTER_LISTEN=127.0.0.1:$ROUTER_PORT \
-    npx mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
-    --grep "\\($mode socket mode\\)${GREP:+.*$GREP}" "${SPECS[@]}" ${MOCHA_ARGS[@]+"${MOCHA_ARGS[@]}"} 2>&1 | tee "$out" || mode_status=${PIPESTATUS[0]}
+  # In the background, waited for: a signal to this script then runs its trap at once (bash runs traps
+  # only between foreground commands), which ends the specs and FreeSWITCH with it.
+  (
+    CRM_ROUTER_FREESWITCH=127.0.0.1:$ESL_PORT CRM_ROUTER_LISTEN=127.0.0.1:$ROUTER_PORT \
+      npx mocha --no-config --node-option import=tsx --extension ts --timeout 20000 --exit \
+      --grep "\\($mode socket mode\\)${GREP:+.*($GREP)}" "${SPECS[@]}" ${MOCHA_ARGS[@]+"${MOCHA_ARGS[@]}"} 2>&1 | tee "$out"
+    exit "${PIPESTATUS[0]}"
+  ) &
+  SPECS_PID=$!
+  wait "$SPECS_PID" || mode_status=$?
+  SPECS_PID=""
   count() { grep -Eo "^ +[0-9]+ $1" "$out" | grep -Eo '[0-9]+' | tail -1 || true; }
   passed=$(count passing); failed=$(count failing); pending=$(count pending)
   passed=${passed:-0} failed=${failed:-0} pending=${pending:-0}
