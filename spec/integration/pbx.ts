@@ -3,7 +3,8 @@ import { FreeSwitchEmulator } from '../emulator/index.ts';
 import { calleeFor } from './destinations.ts';
 
 /** What a scenario may need beyond placing a call; a PBX that cannot do it says why. */
-export type Capability = 'router-commands' | 'socket-reset' | 'chunked-frames' | 'caller-hangup-at' | 'many-calls' | 'latin1-caller';
+export const CAPABILITIES = ['router-commands', 'socket-reset', 'chunked-frames', 'caller-hangup-at', 'many-calls', 'latin1-caller'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
 
 /** A call script, plus what only the integration PBXs offer. */
 export interface PbxScript extends CallScript {

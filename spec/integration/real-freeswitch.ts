@@ -24,10 +24,11 @@
 // (EXECUTE, EXECUTE_COMPLETE, ANSWER, BRIDGE, HANGUP, DESTROY) always carry the channel's variables.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { decodeValue, eventHeaders, FrameSplitter, splitEvent, type RawFrame } from './esl-frames.ts';
 import type { BridgeRecord, CallResult, CallScript, SocketMode } from '../emulator/index.ts';
 import { parseDialString } from '../emulator/dial-string.ts';
-import type { Capability, Pbx, PbxScript } from './pbx.ts';
+import { CAPABILITIES, type Capability, type Pbx, type PbxScript } from './pbx.ts';
 import { Timers } from '../support/timers.ts';
 
 export interface RealFreeSwitch {
@@ -73,8 +74,98 @@ export const realFreeSwitchFromEnv = (): RealFreeSwitch | undefined => {
   const eventSocket = parseAddress('CRM_ROUTER_FREESWITCH', address);
   const routerListen = parseAddress('CRM_ROUTER_LISTEN', process.env['CRM_ROUTER_LISTEN'] || '127.0.0.1:8084');
   const password = process.env['CRM_ROUTER_FREESWITCH_PASSWORD'] || 'ClueCon';
-  return { routerListen, connect: () => connectRealFreeSwitch(eventSocket, password, routerListen) };
+  return { routerListen, connect: () => connectInWorker({ at: eventSocket, password, routerListen }) };
 };
+
+// ---- the driver in a worker thread ------------------------------------------------------------------
+
+export interface WorkerSetup {
+  readonly at: { readonly host: string; readonly port: number };
+  readonly password: string;
+  readonly routerListen: { readonly host: string; readonly port: number };
+}
+
+export type ToWorker = { readonly type: 'place'; readonly id: number; readonly mode: SocketMode; readonly script: PbxScript } | { readonly type: 'close' };
+
+export type FromWorker =
+  | { readonly type: 'ready'; readonly description: string; readonly can: Readonly<Record<Capability, true | string>> }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'placed'; readonly id: number; readonly result?: CallResult; readonly error?: string }
+  | { readonly type: 'closed' };
+
+/**
+ * The driver runs in a worker thread of its own: the router, which shares this process, then has its
+ * event loop to itself. Busy, a Node event loop accepts one connection per turn (measured: 200
+ * pending connects took 2.4 s with 10 ms turns), and with 200 calls at once the driver's own work
+ * (hundreds of events of 4-8 KB) made FreeSWITCH's callers wait seconds in the router's listen queue.
+ */
+const connectInWorker = (setup: WorkerSetup): Promise<Pbx> =>
+  new Promise((resolve, reject) => {
+    const entry = new URL('./real-freeswitch-worker.ts', import.meta.url).href;
+    // tsx's loader does not reach a worker by itself: the worker registers it, then loads the driver.
+    const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+    const worker = new Worker(boot, { eval: true, workerData: setup });
+    const placing = new Map<number, { resolve: (r: CallResult) => void; reject: (e: Error) => void }>();
+    let nextId = 0;
+    let gone: Error | undefined;
+    let closed: (() => void) | undefined;
+    const fail = (why: Error): void => {
+      gone ??= why;
+      for (const p of placing.values()) p.reject(why);
+      placing.clear();
+      reject(why);
+      closed?.();
+    };
+    worker.on('error', (err) => fail(new Error(`real FreeSWITCH driver (worker): ${err.message}`)));
+    worker.on('exit', (code) => fail(new Error(`real FreeSWITCH driver (worker) exited (${code})`)));
+    worker.on('message', (m: FromWorker) => {
+      switch (m.type) {
+        case 'failed':
+          fail(new Error(m.message));
+          void worker.terminate();
+          return;
+        case 'placed': {
+          const p = placing.get(m.id);
+          placing.delete(m.id);
+          if (m.result !== undefined) p?.resolve(m.result);
+          else p?.reject(new Error(m.error ?? 'real FreeSWITCH: the call failed'));
+          return;
+        }
+        case 'closed':
+          closed?.();
+          return;
+        case 'ready':
+          resolve({
+            description: m.description,
+            can: (capability) => m.can[capability],
+            placeCall: (mode, script = {}) => {
+              if (gone) return Promise.reject(gone);
+              // Functions cannot cross to the worker; the only ones a script holds are emulator-only.
+              const bad = unsupported(script) ?? (script.onCommand !== undefined ? 'onCommand (the router\'s commands)' : undefined);
+              if (bad !== undefined) return Promise.reject(new Error(`real FreeSWITCH: the call script asks for ${bad}, which a real FreeSWITCH cannot do`));
+              const id = nextId++;
+              return new Promise<CallResult>((res, rej) => {
+                placing.set(id, { resolve: res, reject: rej });
+                worker.postMessage({ type: 'place', id, mode, script } satisfies ToWorker);
+              });
+            },
+            close: async () => {
+              if (gone) return;
+              await new Promise<void>((done) => {
+                closed = done;
+                worker.postMessage({ type: 'close' } satisfies ToWorker);
+              });
+              await worker.terminate();
+            },
+          });
+          return;
+      }
+    });
+  });
+
+/** Every capability's answer, for the worker to hand over once. */
+export const capabilitiesOf = (pbx: Pbx): Record<Capability, true | string> =>
+  Object.fromEntries(CAPABILITIES.map((c) => [c, pbx.can(c)])) as Record<Capability, true | string>;
 
 // ---- a minimal inbound event-socket client ---------------------------------------------------------
 
@@ -473,7 +564,7 @@ const originateLine = (call: { id: string; aUuid: string }, run: string, mode: S
 };
 
 /** What the emulator can be told to do and a real FreeSWITCH cannot. */
-const unsupported = (script: PbxScript): string | undefined => {
+export const unsupported = (script: PbxScript): string | undefined => {
   if (script.uuid !== undefined) return 'uuid (FreeSWITCH picks the uuid of the loopback leg that runs `socket`)';
   if (script.callee !== undefined) return 'callee (the far ends are scripts/freeswitch/conf, following destinations.ts)';
   if (script.resetAtMs !== undefined || script.resetMidFrame) return 'resetAtMs/resetMidFrame';
@@ -489,13 +580,13 @@ const REASONS: Partial<Record<Capability, string>> = {
   'chunked-frames': 'a real FreeSWITCH writes its frames itself; how they are split into TCP segments cannot be chosen',
 };
 
-async function connectRealFreeSwitch(
+export async function connectRealFreeSwitch(
   at: { host: string; port: number },
   password: string,
   routerListen: { host: string; port: number },
 ): Promise<Pbx> {
   const where = `${at.host}:${at.port}`;
-  const hint = 'start one with scripts/freeswitch/run.sh, or unset CRM_ROUTER_FREESWITCH to run against the emulator';
+  const hint = 'start one with scripts/freeswitch/local.sh (or run.sh, Docker), or unset CRM_ROUTER_FREESWITCH to run against the emulator';
   // Two connections: FreeSWITCH writes a listener's queued events before it reads the listener's next
   // command, so under a flood of events (200 calls at once: tens of MB) a command on the events'
   // connection waits behind them, for seconds. Commands go on their own connection.
