@@ -216,7 +216,12 @@ export function applyOps(ops: readonly VarOp[], vars: Map<string, string>, slots
   for (const op of ops) {
     if ('del' in op) vars.delete(op.del);
     else if ('ack' in op) {
-      if (!vars.has(ACK_DONE)) applyOps(op.ack, vars, slots);
+      if (vars.has(ACK_DONE)) continue;
+      // The ACK is in the caller's dialog, so it carries the INVITE's Call-ID (a real FreeSWITCH's
+      // call_id stays what the connect reply said); the captured ACK comes from another call's dialog.
+      const callId = vars.get('sip_call_id');
+      applyOps(op.ack, vars, slots);
+      if (callId !== undefined) vars.set('sip_call_id', callId);
     } else {
       vars.delete(op.set);
       vars.set(op.set, fill(op.value, slots));

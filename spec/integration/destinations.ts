@@ -18,11 +18,14 @@ export const DESTINATIONS = {
   busy: '380000000486',
   /** A login nobody registered. */
   unknownLogin: 'nobody',
+  /** A gateway whose far end is not there (nothing listens on its port): every number is unreachable. */
+  deadGateway: 'dead',
 } as const;
 
 export const calleeFor = (endpoint: string): CalleeBehaviour => {
   if (endpoint.endsWith(`/${DESTINATIONS.noAnswer}`)) return { kind: 'no-answer' };
   if (endpoint.endsWith(`/${DESTINATIONS.busy}`)) return { kind: 'busy' };
   if (endpoint.startsWith(`user/${DESTINATIONS.unknownLogin}`)) return { kind: 'unknown-user' };
+  if (endpoint.startsWith(`sofia/gateway/${DESTINATIONS.deadGateway}/`)) return { kind: 'unreachable' };
   return { kind: 'answer', afterMs: 5 };
 };

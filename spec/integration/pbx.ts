@@ -3,12 +3,22 @@ import { FreeSwitchEmulator } from '../emulator/index.ts';
 import { calleeFor } from './destinations.ts';
 
 /** What a scenario may need beyond placing a call; a PBX that cannot do it says why. */
-export type Capability = 'router-commands' | 'socket-reset' | 'chunked-frames' | 'caller-hangup-at' | 'many-calls';
+export const CAPABILITIES = ['router-commands', 'socket-reset', 'chunked-frames', 'caller-hangup-at', 'many-calls', 'latin1-caller'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** A call script, plus what only the integration PBXs offer. */
+export interface PbxScript extends CallScript {
+  /**
+   * The caller's display name as bytes, one character per byte (U+0000-U+00FF): "Jos\u00e9" is the
+   * Latin-1 byte E9, which FreeSWITCH passes on as %E9 — not UTF-8 once decoded. Needs 'latin1-caller'.
+   */
+  readonly callerNameBytes?: string;
+}
 
 /** The telephony side of an integration spec: the emulator here, a real FreeSWITCH where one is given. */
 export interface Pbx {
   readonly description: string;
-  placeCall(mode: SocketMode, script?: CallScript): Promise<CallResult>;
+  placeCall(mode: SocketMode, script?: PbxScript): Promise<CallResult>;
   /** `true`, or the reason this PBX cannot do it (printed when the spec is skipped). */
   can(capability: Capability): true | string;
   close(): Promise<void>;
@@ -26,8 +36,12 @@ export const emulatorPbx = (router: { host: string; port: number }): Pbx => {
   });
   return {
     description: 'the FreeSWITCH emulator (spec/emulator)',
-    placeCall: (mode, script = {}) => emulator.placeCall({ mode, ...script }),
-    can: () => true,
+    placeCall: (mode, script = {}) => {
+      if (script.callerNameBytes !== undefined) throw new Error('the emulator cannot place a caller whose channel data is not UTF-8');
+      return emulator.placeCall({ mode, ...script });
+    },
+    can: (capability) =>
+      capability === 'latin1-caller' ? "the emulator's channel data comes from UTF-8 templates; a Latin-1 caller needs a real FreeSWITCH (or the latin1-* captures, in spec/conformance)" : true,
     close: async () => undefined,
   };
 };

@@ -1,9 +1,8 @@
 // The integration specs' PBX when CRM_ROUTER_FREESWITCH names a real FreeSWITCH: calls are placed with
 // `originate` over its inbound event socket and watched through that socket's events.
 //
-// UNVERIFIED: written from FreeSWITCH's documentation and sources, type-checked, and exercised only
-// against "nothing listening" (connect() must reject). It has never driven a real FreeSWITCH; see
-// scripts/freeswitch/README.md for what must be checked the first time someone runs it.
+// Run against FreeSWITCH 1.10.12 built from source (scripts/freeswitch/local.sh); see
+// scripts/freeswitch/README.md for what was run where.
 //
 // How a call is placed (scripts/freeswitch/conf/ must be the FreeSWITCH's configuration):
 //
@@ -18,17 +17,18 @@
 // cloned from the originate's variables), which is how `crm_scheme` and the test's own markers reach
 // the leg that runs `socket`; B also carries `other_loopback_leg_uuid` = A, which is how B is recognised.
 //
-// One inbound connection serves all calls: `event plain <channel events> BACKGROUND_JOB`, filtered to
+// One inbound connection carries the events of all calls (commands go on a second one):
+// `event plain <channel events> BACKGROUND_JOB`, filtered to
 // this driver's channels with `filter variable_crm_test_run R` (plus `filter Event-Name BACKGROUND_JOB`;
 // event-socket filters add up, they do not narrow each other). Channel events of the kinds used here
 // (EXECUTE, EXECUTE_COMPLETE, ANSWER, BRIDGE, HANGUP, DESTROY) always carry the channel's variables.
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import modesl, { type EslEvent } from 'modesl';
+import { Worker } from 'node:worker_threads';
+import { decodeValue, eventHeaders, FrameSplitter, splitEvent, type RawFrame } from './esl-frames.ts';
 import type { BridgeRecord, CallResult, CallScript, SocketMode } from '../emulator/index.ts';
 import { parseDialString } from '../emulator/dial-string.ts';
-import type { Capability, Pbx } from './pbx.ts';
+import { CAPABILITIES, type Capability, type Pbx, type PbxScript } from './pbx.ts';
 import { Timers } from '../support/timers.ts';
 
 export interface RealFreeSwitch {
@@ -74,41 +74,125 @@ export const realFreeSwitchFromEnv = (): RealFreeSwitch | undefined => {
   const eventSocket = parseAddress('CRM_ROUTER_FREESWITCH', address);
   const routerListen = parseAddress('CRM_ROUTER_LISTEN', process.env['CRM_ROUTER_LISTEN'] || '127.0.0.1:8084');
   const password = process.env['CRM_ROUTER_FREESWITCH_PASSWORD'] || 'ClueCon';
-  return { routerListen, connect: () => connectRealFreeSwitch(eventSocket, password, routerListen) };
+  return { routerListen, connect: () => connectInWorker({ at: eventSocket, password, routerListen }) };
 };
+
+// ---- the driver in a worker thread ------------------------------------------------------------------
+
+export interface WorkerSetup {
+  readonly at: { readonly host: string; readonly port: number };
+  readonly password: string;
+  readonly routerListen: { readonly host: string; readonly port: number };
+}
+
+export type ToWorker = { readonly type: 'place'; readonly id: number; readonly mode: SocketMode; readonly script: PbxScript } | { readonly type: 'close' };
+
+export type FromWorker =
+  | { readonly type: 'ready'; readonly description: string; readonly can: Readonly<Record<Capability, true | string>> }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'placed'; readonly id: number; readonly result?: CallResult; readonly error?: string }
+  | { readonly type: 'closed' };
+
+/**
+ * The driver runs in a worker thread of its own: the router, which shares this process, then has its
+ * event loop to itself. Busy, a Node event loop accepts one connection per turn (measured: 200
+ * pending connects took 2.4 s with 10 ms turns), and with 200 calls at once the driver's own work
+ * (hundreds of events of 4-8 KB) made FreeSWITCH's callers wait seconds in the router's listen queue.
+ */
+const connectInWorker = (setup: WorkerSetup): Promise<Pbx> =>
+  new Promise((resolve, reject) => {
+    const entry = new URL('./real-freeswitch-worker.ts', import.meta.url).href;
+    // tsx's loader does not reach a worker by itself: the worker registers it, then loads the driver.
+    const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+    const worker = new Worker(boot, { eval: true, workerData: setup });
+    const placing = new Map<number, { resolve: (r: CallResult) => void; reject: (e: Error) => void }>();
+    let nextId = 0;
+    let gone: Error | undefined;
+    let closed: (() => void) | undefined;
+    const fail = (why: Error): void => {
+      gone ??= why;
+      for (const p of placing.values()) p.reject(why);
+      placing.clear();
+      reject(why);
+      closed?.();
+    };
+    worker.on('error', (err) => fail(new Error(`real FreeSWITCH driver (worker): ${err.message}`)));
+    worker.on('exit', (code) => fail(new Error(`real FreeSWITCH driver (worker) exited (${code})`)));
+    worker.on('message', (m: FromWorker) => {
+      switch (m.type) {
+        case 'failed':
+          fail(new Error(m.message));
+          void worker.terminate();
+          return;
+        case 'placed': {
+          const p = placing.get(m.id);
+          placing.delete(m.id);
+          if (m.result !== undefined) p?.resolve(m.result);
+          else p?.reject(new Error(m.error ?? 'real FreeSWITCH: the call failed'));
+          return;
+        }
+        case 'closed':
+          closed?.();
+          return;
+        case 'ready':
+          resolve({
+            description: m.description,
+            can: (capability) => m.can[capability],
+            placeCall: (mode, script = {}) => {
+              if (gone) return Promise.reject(gone);
+              // Functions cannot cross to the worker; the only ones a script holds are emulator-only.
+              const bad = unsupported(script) ?? (script.onCommand !== undefined ? 'onCommand (the router\'s commands)' : undefined);
+              if (bad !== undefined) return Promise.reject(new Error(`real FreeSWITCH: the call script asks for ${bad}, which a real FreeSWITCH cannot do`));
+              const id = nextId++;
+              return new Promise<CallResult>((res, rej) => {
+                placing.set(id, { resolve: res, reject: rej });
+                worker.postMessage({ type: 'place', id, mode, script } satisfies ToWorker);
+              });
+            },
+            close: async () => {
+              if (gone) return;
+              await new Promise<void>((done) => {
+                closed = done;
+                worker.postMessage({ type: 'close' } satisfies ToWorker);
+              });
+              await worker.terminate();
+            },
+          });
+          return;
+      }
+    });
+  });
+
+/** Every capability's answer, for the worker to hand over once. */
+export const capabilitiesOf = (pbx: Pbx): Record<Capability, true | string> =>
+  Object.fromEntries(CAPABILITIES.map((c) => [c, pbx.can(c)])) as Record<Capability, true | string>;
 
 // ---- a minimal inbound event-socket client ---------------------------------------------------------
 
-interface Frame {
+export interface Frame {
   readonly contentType: string;
+  /** A header's value, %-decoded (an event's own headers for text/event-plain). */
   readonly header: (name: string) => string | undefined;
-  readonly names: readonly string[];
+  /** Every header, decoded: only read when a call ends, never per event. */
+  readonly all: () => ReadonlyMap<string, string>;
   readonly body: string;
 }
 
 type Waiter = { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; command: string };
 
-class InboundSocket {
+export class InboundSocket {
   private readonly waiters: Waiter[] = [];
   private closedWith: Error | undefined;
   onEvent: (event: Frame) => void = () => undefined;
   onClose: (why: Error) => void = () => undefined;
 
   private constructor(private readonly socket: net.Socket, private readonly where: string) {
-    // modesl's parser, fed through a private emitter: its %-decoding throws on a malformed escape,
-    // which must end this connection, not the test process (same approach as lib/esl/frame-reader.ts).
-    const source = new EventEmitter();
-    const parser = new modesl.Parser(source);
-    parser.on('esl::event', (event: EslEvent, frameHeaders: Record<string, string | number>, body?: string) => {
-      this.frame(toFrame(event, frameHeaders, body));
-    });
+    // Frames are split by Content-Length and headers read only when asked for: 200 calls at once
+    // bring tens of MB of events, and a parser that decodes every header of every event (modesl did)
+    // starved the router sharing this process, whose accepts then came seconds late.
+    const splitter = new FrameSplitter();
     socket.on('data', (chunk: Buffer) => {
-      try {
-        source.emit('data', chunk);
-      } catch (cause) {
-        this.fail(new Error(`${this.where}: unreadable frame from FreeSWITCH (${String(cause)})`));
-        socket.destroy();
-      }
+      for (const f of splitter.push(chunk)) this.frame(toFrame(f));
     });
     socket.on('error', (err) => this.fail(new Error(`${this.where}: ${err.message}`)));
     socket.on('close', () => this.fail(new Error(`${this.where}: FreeSWITCH closed the event socket`)));
@@ -172,7 +256,8 @@ class InboundSocket {
       }, COMMAND_TIMEOUT_MS);
       const waiter: Waiter = { resolve, reject, timer, command: line };
       this.waiters.push(waiter);
-      this.socket.write(`${line}\n\n`);
+      // One byte per character: the lines are ASCII, but for a caller name of Latin-1 bytes.
+      this.socket.write(`${line}\n\n`, 'latin1');
     });
   }
 
@@ -233,17 +318,15 @@ class InboundSocket {
   }
 }
 
-/** A frame from modesl: for an event, the event's own (decoded) headers; otherwise the frame's. */
-const toFrame = (event: EslEvent, frameHeaders: Record<string, string | number>, body: string | undefined): Frame => {
-  const contentType = String(frameHeaders['Content-Type'] ?? '');
+/** For an event, the event's own headers (its body's header block) and body; otherwise the frame's. */
+const toFrame = (raw: RawFrame): Frame => {
+  const contentType = raw.headers.get('Content-Type') ?? '';
   if (contentType === 'text/event-plain') {
-    const map = new Map<string, string>();
-    for (const h of event.headers) map.set(h.name, String(h.value));
-    return { contentType, header: (n) => map.get(n), names: [...map.keys()], body: event.getBody() ?? '' };
+    const event = splitEvent(raw.body);
+    return { contentType, header: (n) => event.header(n), all: () => eventHeaders(raw.body), body: event.body };
   }
-  const map = new Map<string, string>();
-  for (const [k, v] of Object.entries(frameHeaders)) map.set(k, String(v));
-  return { contentType, header: (n) => map.get(n), names: [...map.keys()], body: body ?? '' };
+  const decoded = new Map([...raw.headers].map(([k, v]) => [k, decodeValue(v)]));
+  return { contentType, header: (n) => decoded.get(n), all: () => decoded, body: raw.body.toString('utf8') };
 };
 
 // ---- one placed call -------------------------------------------------------------------------------
@@ -259,7 +342,7 @@ class PlacedCall {
   private bUuid: string | undefined;
   private readonly startMs = Date.now();
   private readonly bridges: OpenBridge[] = [];
-  private channelVars: Record<string, string> = {};
+  private lastWithVars: Frame | undefined;
   private socketStarted = false;
   private socketDone = false;
   private answered = false;
@@ -388,15 +471,15 @@ class PlacedCall {
     });
   }
 
+  /** The variables of B's last event that has any, decoded only when the call ends. */
   private captureVars(e: Frame): void {
+    if (e.header('variable_uuid') !== undefined) this.lastWithVars = e;
+  }
+
+  private channelVars(): Record<string, string> {
     const vars: Record<string, string> = {};
-    let any = false;
-    for (const n of e.names) {
-      if (!n.startsWith('variable_')) continue;
-      vars[n.slice('variable_'.length)] = e.header(n) ?? '';
-      any = true;
-    }
-    if (any) this.channelVars = vars;
+    for (const [n, v] of this.lastWithVars?.all() ?? []) if (n.startsWith('variable_')) vars[n.slice('variable_'.length)] = v;
+    return vars;
   }
 
   private finish(): void {
@@ -407,7 +490,7 @@ class PlacedCall {
       // The router's commands travel on its own socket; a third party cannot see them.
       commands: [],
       bridges: this.bridges.map(({ arg, endpoint, vars, outcome, startedAtMs }) => ({ arg, endpoint, vars, outcome, startedAtMs })),
-      channelVars: this.channelVars,
+      channelVars: this.channelVars(),
       callerAnswered: this.answered,
       callerHungUp: this.hungUpDuringSocket,
       ...(this.hangupCause !== undefined ? { hangupCause: this.hangupCause } : {}),
@@ -450,7 +533,10 @@ const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SAFE_VALUE = /^[A-Za-z0-9_.:@+\-/]*$/;
 const RESERVED = /^(origination_|crm_test_|loopback_)/;
 
-const originateLine = (call: { id: string; aUuid: string }, run: string, mode: SocketMode, script: CallScript): string => {
+/** Printable Latin-1 without what the originate line's syntax uses (`,` `'` `{` `}` and the space inside quotes is fine). */
+const SAFE_NAME_BYTES = /^[A-Za-z0-9 .\-\u00a0-\u00ff]*$/;
+
+const originateLine = (call: { id: string; aUuid: string }, run: string, mode: SocketMode, script: PbxScript): string => {
   const caller = script.caller ?? '380441234567';
   const destination = script.destination ?? '5551234';
   if (!/^\d+$/.test(destination)) throw new Error(`real FreeSWITCH: destination ${JSON.stringify(destination)} must be digits (the crm-router context matches ^(\\d+)$)`);
@@ -458,13 +544,17 @@ const originateLine = (call: { id: string; aUuid: string }, run: string, mode: S
   const vars: Array<[string, string]> = [
     ['origination_uuid', call.aUuid],
     ['origination_caller_id_number', caller],
-    ['origination_caller_id_name', caller],
+    // Quoted: a name may hold a space. Its bytes reach FreeSWITCH as they are (InboundSocket writes Latin-1).
+    ['origination_caller_id_name', script.callerNameBytes === undefined ? caller : `'${script.callerNameBytes}'`],
     ['crm_test_run', run],
     ['crm_test_call', call.id],
     ['crm_test_socket_mode', mode],
     // Keep the loopback pair in place even if both of its legs end up bridged.
     ['loopback_bowout', 'false'],
   ];
+  if (script.callerNameBytes !== undefined && !SAFE_NAME_BYTES.test(script.callerNameBytes)) {
+    throw new Error(`real FreeSWITCH: caller name ${JSON.stringify(script.callerNameBytes)} has characters an originate line cannot carry`);
+  }
   for (const [name, value] of Object.entries(script.variables ?? {})) {
     if (!SAFE_NAME.test(name) || RESERVED.test(name)) throw new Error(`real FreeSWITCH: channel variable name ${JSON.stringify(name)} is not supported`);
     if (!SAFE_VALUE.test(value)) throw new Error(`real FreeSWITCH: value of ${name} (${JSON.stringify(value)}) has characters an originate line cannot carry`);
@@ -474,7 +564,7 @@ const originateLine = (call: { id: string; aUuid: string }, run: string, mode: S
 };
 
 /** What the emulator can be told to do and a real FreeSWITCH cannot. */
-const unsupported = (script: CallScript): string | undefined => {
+export const unsupported = (script: PbxScript): string | undefined => {
   if (script.uuid !== undefined) return 'uuid (FreeSWITCH picks the uuid of the loopback leg that runs `socket`)';
   if (script.callee !== undefined) return 'callee (the far ends are scripts/freeswitch/conf, following destinations.ts)';
   if (script.resetAtMs !== undefined || script.resetMidFrame) return 'resetAtMs/resetMidFrame';
@@ -490,16 +580,24 @@ const REASONS: Partial<Record<Capability, string>> = {
   'chunked-frames': 'a real FreeSWITCH writes its frames itself; how they are split into TCP segments cannot be chosen',
 };
 
-async function connectRealFreeSwitch(
+export async function connectRealFreeSwitch(
   at: { host: string; port: number },
   password: string,
   routerListen: { host: string; port: number },
 ): Promise<Pbx> {
   const where = `${at.host}:${at.port}`;
-  const hint = 'start one with scripts/freeswitch/run.sh, or unset CRM_ROUTER_FREESWITCH to run against the emulator';
+  const hint = 'start one with scripts/freeswitch/local.sh (or run.sh, Docker), or unset CRM_ROUTER_FREESWITCH to run against the emulator';
+  // Two connections: FreeSWITCH writes a listener's queued events before it reads the listener's next
+  // command, so under a flood of events (200 calls at once: tens of MB) a command on the events'
+  // connection waits behind them, for seconds. Commands go on their own connection.
   let esl: InboundSocket;
+  let events: InboundSocket;
   try {
     esl = await InboundSocket.open(at.host, at.port, password);
+    events = await InboundSocket.open(at.host, at.port, password).catch(async (err: Error) => {
+      await esl.close().catch(() => undefined);
+      throw err;
+    });
   } catch (err) {
     throw new Error(`CRM_ROUTER_FREESWITCH=${where}: ${(err as Error).message}; ${hint}`);
   }
@@ -512,7 +610,7 @@ async function connectRealFreeSwitch(
   let broken: Error | undefined;
 
   const refuse = async (why: string): Promise<never> => {
-    await esl.close().catch(() => undefined);
+    await Promise.all([esl.close().catch(() => undefined), events.close().catch(() => undefined)]);
     throw new Error(`CRM_ROUTER_FREESWITCH=${where}: ${why}`);
   };
 
@@ -529,7 +627,7 @@ async function connectRealFreeSwitch(
   const gateway = await esl.api('sofia status gateway pstn');
   if (/Invalid Gateway/i.test(gateway) || gateway.trim() === '') await refuse('it has no sofia gateway "pstn"');
 
-  esl.onEvent = (e) => {
+  events.onEvent = (e) => {
     if (e.header('Event-Name') === 'BACKGROUND_JOB') {
       const job = e.header('Job-UUID');
       if (job === undefined) return;
@@ -544,15 +642,17 @@ async function connectRealFreeSwitch(
     const id = e.header('variable_crm_test_call');
     if (id !== undefined) calls.get(id)?.event(e);
   };
-  esl.onClose = (why) => {
+  const lost = (why: Error): void => {
     broken = why;
     for (const call of [...calls.values()]) call.abort(why);
   };
+  esl.onClose = lost;
+  events.onClose = lost;
 
-  const subscribed = await esl.command(`event plain ${EVENTS.join(' ')}`);
+  const subscribed = await events.command(`event plain ${EVENTS.join(' ')}`);
   if (!(subscribed.header('Reply-Text') ?? '').startsWith('+OK')) await refuse(`event subscription refused: ${subscribed.header('Reply-Text')}`);
   for (const filter of [`variable_crm_test_run ${run}`, 'Event-Name BACKGROUND_JOB']) {
-    const reply = await esl.command(`filter ${filter}`);
+    const reply = await events.command(`filter ${filter}`);
     if (!(reply.header('Reply-Text') ?? '').startsWith('+OK')) await refuse(`filter ${filter} refused: ${reply.header('Reply-Text')}`);
   }
 
@@ -591,7 +691,7 @@ async function connectRealFreeSwitch(
     },
     close: async () => {
       for (const call of [...calls.values()]) call.abort(new Error('the spec closed the PBX while the call was up'));
-      await esl.close().catch(() => undefined);
+      await Promise.all([esl.close().catch(() => undefined), events.close().catch(() => undefined)]);
     },
   };
 }
