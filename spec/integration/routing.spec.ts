@@ -38,16 +38,6 @@ const SCHEMES = [
 
 const json = (destination: string) => ({ body: JSON.stringify({ number_01: destination }), contentType: 'application/json' });
 
-/**
- * Skips a spec that waits for a change of the router made on another branch, saying which; the lead
- * removes the call once that branch is merged.
- */
-const waitsFor = (test: Mocha.Context, pbx: Pbx, change: string): void => {
-  if (pbx.can('router-commands') === true) return; // the emulator: these specs are about the real FreeSWITCH
-  console.log(`      skipped on ${pbx.description}: waits for ${change}`);
-  test.skip();
-};
-
 /** Skips the spec, saying why, when the PBX cannot do what it needs. */
 const requires = (test: Mocha.Context, pbx: Pbx, capability: Capability): void => {
   const can = pbx.can(capability);
@@ -268,7 +258,6 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
 
     it('routes a caller whose channel data is not UTF-8', async function () {
       requires(this, h.pbx, 'latin1-caller');
-      waitsFor(this, h.pbx, 'lenient header decoding (branch esl): today the router refuses the connect reply and hands the call back');
       h.crm.respond(json(DESTINATIONS.login));
       const call = await h.pbx.placeCall(mode, latin1Caller);
       expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.login}`, 'SUCCESS']]);
@@ -277,7 +266,6 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
 
     it('hands the call back to the dialplan when it gives up right after connect', async function () {
       requires(this, h.pbx, 'latin1-caller');
-      if (mode === 'async') waitsFor(this, h.pbx, '`resume` before letting go in async mode (branch life): closed right after `connect`, the caller stays parked forever');
       h.crm.respond(json(DESTINATIONS.login));
       // Today the one way a real FreeSWITCH makes the router give up right after `connect`.
       const recordsBefore = h.records.length;
