@@ -549,6 +549,8 @@ const originateLine = (call: { id: string; aUuid: string }, run: string, mode: S
     ['crm_test_run', run],
     ['crm_test_call', call.id],
     ['crm_test_socket_mode', mode],
+    // `single-channel`: the dialplan's extension whose `socket` line lacks `full`.
+    ['crm_test_socket_control', script.control ?? 'full'],
     // Keep the loopback pair in place even if both of its legs end up bridged.
     ['loopback_bowout', 'false'],
   ];

@@ -264,21 +264,13 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
     });
 
-    it('hands the call back to the dialplan when it gives up right after connect', async function () {
-      requires(this, h.pbx, 'latin1-caller');
+    it('hands the call back to the dialplan when it gives up right after connect (a socket line without full)', async function () {
       h.crm.respond(json(DESTINATIONS.login));
-      // Today the one way a real FreeSWITCH makes the router give up right after `connect`.
-      const recordsBefore = h.records.length;
-      const call = await h.pbx.placeCall(mode, latin1Caller);
-      // A connect reply the router refused leaves a record without the uuid it could not read.
-      await until(() => h.records.length > recordsBefore, 5_000);
-      const record = h.records.slice(recordsBefore).find((r) => r.uuid === call.uuid || r.uuid === undefined);
-      if (!['BadChannelData', 'MalformedFrame'].includes(record?.failure ?? '')) {
-        console.log(`      skipped: the Latin-1 caller no longer makes the router give up after connect (${record?.result}); this state needs another trigger`);
-        this.skip();
-      }
+      const call = await h.pbx.placeCall(mode, { control: 'single-channel' });
       expect(call.bridges).to.deep.equal([]);
       expect(call.returnedToDialplan).to.equal(true);
+      const record = await h.recordOf(call.uuid);
+      expect([record.failure, record.result]).to.deep.equal(['SocketNotFull', 'fallback-dialplan']);
     });
 
     it('receives fewer events once the router unsubscribes from those it does not read (nixevent)', function () {
