@@ -13,23 +13,12 @@ import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeConfig, formatProblems, type ConfigProblem } from '../../lib/config/load.ts';
+import { prng } from '../support/prng.ts';
 
 const SEED = 0x5eed_c0f1;
 const CASES = 1000;
 /** Far above a decode's usual few milliseconds: only a hang or a pathological check reaches it. */
 const HANG_BOUND_MS = 2000;
-
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = unknown;
 type Container = Record<string, Json> | Json[];

@@ -5,6 +5,7 @@ import type { Frame } from '../../lib/esl/frame.ts';
 import { createFrameReader, MAX_BODY_BYTES, MAX_HEAD_BYTES, type FrameReaderOptions } from '../../lib/esl/frame-reader.ts';
 import { WATCHED_EVENTS } from '../../lib/telephony/channel-watch.ts';
 import { FIXTURE_DIR, loadCapture } from '../emulator/capture.ts';
+import { prng } from '../support/prng.ts';
 
 /**
  * The frame reader against what a broken or hostile peer can send, built from the real captures:
@@ -14,18 +15,6 @@ import { FIXTURE_DIR, loadCapture } from '../emulator/capture.ts';
  * bytes are split into reads never changes what it reads. FRAME_FUZZ_SEED=<n> replays or explores a seed.
  */
 const SEED = Number(process.env['FRAME_FUZZ_SEED'] ?? 20261201);
-
-/** mulberry32: small, seeded, good enough to pick mutations. */
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 /** Every frame FreeSWITCH sent in each capture: each fs->router chunk of a capture is one frame. */
 const CAPTURES = readdirSync(FIXTURE_DIR)
