@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
 import { defaultConfigPath, INSTALLED_CONFIG, PACKAGE_CONFIG } from '../../lib/cli/config-path.ts';
 import { parseCommandLine } from '../../lib/cli/args.ts';
 import { freePort, listening, runCli, spawnLongRunning, BIN, writeConfig } from '../support/cli.ts';
@@ -138,7 +137,10 @@ describe('crm-router command line', function () {
       const port = await freePort();
       const adminPort = await freePort();
       const path = writeConfig({ listen: { port }, admin: { listen: { port: adminPort } }, schemes: [scheme] });
-      const npm = spawnLongRunning(join(dirname(process.execPath), 'npm'), ['start', '--', path]);
+      // The npm that runs this suite: beside a Node.js installed from the registry's per-platform package
+      // (the LTS run in CI) there is no npm, so it is npm's own script, run by this Node.js.
+      const npmCli = process.env['npm_execpath'];
+      const npm = npmCli === undefined ? spawnLongRunning('npm', ['start', '--', path]) : spawnLongRunning(process.execPath, [npmCli, 'start', '--', path]);
       await npm.waitFor('"msg":"listening for FreeSWITCH"');
       expect(npm.stdout()).to.contain(`"port":${port}`);
       expect(await listening(adminPort)).to.equal(true);
