@@ -6,11 +6,21 @@ import { FIXTURE_DIR, loadCapture } from '../emulator/capture.ts';
 import { liveHeap } from '../support/gc.ts';
 import { framesOf } from '../telephony/capture-frames.ts';
 
-/** The capture tool's own summary of what FreeSWITCH sent: `# +T (clock) <content-type> ...`. */
-const summarisedTypes = (capture: string): string[] =>
-  loadCapture(capture)
-    .annotations.map((line) => /^# \+\d+\.\d+s \([^)]*\) (\S+)/.exec(line)?.[1])
+/**
+ * The capture tool's own summary of what FreeSWITCH sent: `# +T (clock) <content-type> ...`. Captures
+ * written without that summary (latin1-, nix-) give each chunk's Content-Type instead: every
+ * FreeSWITCH chunk of a capture is exactly one frame.
+ */
+const summarisedTypes = (capture: string): string[] => {
+  const cap = loadCapture(capture);
+  const summary = cap.annotations
+    .map((line) => /^# \+\d+\.\d+s \([^)]*\) (\S+)/.exec(line)?.[1])
     .filter((type): type is string => type !== undefined);
+  if (summary.length > 0) return summary;
+  return cap.chunks
+    .filter((c) => c.dir === 'fs->router')
+    .map((c) => /^Content-Type: (\S+)$/m.exec(c.bytes.toString('latin1').split('\n\n')[0]!)?.[1] ?? 'none');
+};
 
 const TAG_OF: Record<string, string> = {
   'command/reply': 'CommandReply',
