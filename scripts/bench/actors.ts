@@ -164,6 +164,8 @@ export interface RouterOptions {
   readonly profileDir?: string | undefined;
   /** The checkout whose built bin/crm-router.js is crm-router (default: this one). */
   readonly routerDir?: string | undefined;
+  /** The baseline's exchange changed as a lever would change crm-router's (baseline-router.ts, Variant). */
+  readonly baselineVariant?: object | undefined;
 }
 
 /** Builds crm-router (in `routerDir`, default this checkout) and writes the baseline and the probe into `dir`. */
@@ -189,7 +191,7 @@ export async function startRouter(kind: RouterKind, place: Placement, crmUrl: st
     child = spawnChild({ place, role: 'router', name: 'crm-router', nodeArgs: [...flags, bin, config], stdoutFile: log });
     await waitForText(log, 'listening for FreeSWITCH', START_MS, child);
   } else {
-    child = spawnChild({ place, role: 'router', name: 'baseline', nodeArgs: [...flags, join(dir, 'baseline-router.mjs'), String(port), crmUrl] });
+    child = spawnChild({ place, role: 'router', name: 'baseline', nodeArgs: [...flags, join(dir, 'baseline-router.mjs'), String(port), crmUrl, JSON.stringify(options.baselineVariant ?? {})] });
     await child.waitFor((m): m is Extract<ProbeReply, { type: 'listening' }> => m.type === 'listening', START_MS, 'listening');
   }
   return {
