@@ -166,6 +166,8 @@ export interface RouterOptions {
   readonly routerDir?: string | undefined;
   /** The baseline's exchange changed as a lever would change crm-router's (baseline-router.ts, Variant). */
   readonly baselineVariant?: object | undefined;
+  /** Listen on this 127.0.0.1 port (a real FreeSWITCH's dialplan names it) instead of a free one. */
+  readonly port?: number | undefined;
 }
 
 /** Builds crm-router (in `routerDir`, default this checkout) and writes the baseline and the probe into `dir`. */
@@ -180,7 +182,7 @@ export function prepareRouters(dir: string, routerDir: string | undefined): void
  * memory probe preloaded and --expose-gc, so that the probe's full GC leaves live objects only.
  */
 export async function startRouter(kind: RouterKind, place: Placement, crmUrl: string, dir: string, options: RouterOptions = {}): Promise<Router> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const flags = [...profiling(options.profileDir, kind), '--expose-gc', '--import', join(dir, 'router-probe.mjs')];
   let child: IpcChild<ProbeRequest, ProbeReply>;
   if (kind === 'crm-router') {
