@@ -71,11 +71,11 @@ interface Options {
   readonly idleSeconds: number;
 }
 
-const USAGE = `usage: npm run bench:freeswitch -- --freeswitch <dir with fs/bin/freeswitch> [--calls 1000] [--rate 100] [--hold-ms 1000]
+const USAGE = `usage: npm run bench:freeswitch -- --freeswitch <dir with fs/bin/freeswitch> [--calls 400] [--rate 20] [--hold-ms 1000]
                                   [--runs 3] [--routes floor,sync,async${Object.keys(ROUTES).slice(3).map((r) => `,${r}`).join('')}]`;
 
 function parseOptions(argv: readonly string[]): Options {
-  let o: Options = { freeswitch: undefined, calls: 1000, rate: 100, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5 };
+  let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -327,9 +327,18 @@ function invites(log: string, direction: 'sent' | 'received'): Map<string, numbe
   return out;
 }
 
+/** sipp processes still running: stopped with FreeSWITCH if this process is interrupted. */
+const running = new Set<ChildProcess>();
+
 function spawnSipp(args: readonly string[], cwd: string): { proc: ChildProcess; exited: Promise<number | null> } {
   const proc = spawn('sipp', [...args, '-nostdin'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  running.add(proc);
+  const exited = new Promise<number | null>((r) =>
+    proc.once('exit', (code) => {
+      running.delete(proc);
+      r(code);
+    }),
+  );
   return { proc, exited };
 }
 
@@ -425,11 +434,15 @@ async function main(): Promise<void> {
   writeConf(join(dir, 'conf'));
   const fs = new FreeSwitch(build.bin, build.cli, dir);
   const cleanup = (): void => {
+    for (const proc of running) proc.kill('SIGKILL');
     fs.stopNow();
     rmSync(dir, { recursive: true, force: true });
   };
   // Whatever ends this process, the FreeSWITCH it started goes with it.
-  process.once('exit', () => fs.stopNow());
+  process.once('exit', () => {
+    for (const proc of running) proc.kill('SIGKILL');
+    fs.stopNow();
+  });
   process.once('SIGINT', () => {
     cleanup();
     process.exit(130);
