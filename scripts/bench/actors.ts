@@ -168,6 +168,8 @@ export interface RouterOptions {
   readonly baselineVariant?: object | undefined;
   /** Listen on this 127.0.0.1 port (a real FreeSWITCH's dialplan names it) instead of a free one. */
   readonly port?: number | undefined;
+  /** Extra flags for the router's node (e.g. a V8 heap setting under test). */
+  readonly nodeFlags?: readonly string[] | undefined;
 }
 
 /** Builds crm-router (in `routerDir`, default this checkout) and writes the baseline and the probe into `dir`. */
@@ -183,7 +185,7 @@ export function prepareRouters(dir: string, routerDir: string | undefined): void
  */
 export async function startRouter(kind: RouterKind, place: Placement, crmUrl: string, dir: string, options: RouterOptions = {}): Promise<Router> {
   const port = options.port ?? (await freePort());
-  const flags = [...profiling(options.profileDir, kind), '--expose-gc', '--import', join(dir, 'router-probe.mjs')];
+  const flags = [...profiling(options.profileDir, kind), ...(options.nodeFlags ?? []), '--expose-gc', '--import', join(dir, 'router-probe.mjs')];
   let child: IpcChild<ProbeRequest, ProbeReply>;
   if (kind === 'crm-router') {
     const config = join(dir, 'crm-router.json');

@@ -1,10 +1,11 @@
 /**
- * `npm run bench:cpu -- [--router-dir DIR]... [--rate 1000] [--seconds 3] [--rounds 5] [--mode sync|async]`:
+ * `npm run bench:cpu -- [--router-dir DIR]... [--node-flags "FLAGS"]... [--rate 1000] [--seconds 3] [--rounds 5] [--mode sync|async]`:
  * the router's CPU per call, crm-router of each checkout given (default: this one) and the baseline,
  * measured in turn, round after round, on the same load generator and CRM: a before/after comparison
  * within one run, so that the machine's other load falls on all of them alike. Each round starts every
  * router afresh, warms it up (1 s at 200 calls/s), then places `rate` calls per second for `seconds`;
- * the figure is the router process's user + system CPU over those calls, divided by them. Medians of the
+ * the figure is the router process's user + system CPU over those calls, divided by them. Each
+ * `--node-flags` adds crm-router of the first checkout once more, its node started with those flags. Medians of the
  * rounds, with min and max, and each router's ratio to the baseline.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,11 +22,13 @@ interface Contender {
   readonly name: string;
   readonly kind: RouterKind;
   readonly dir?: string;
+  readonly nodeFlags?: readonly string[];
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const dirs: string[] = [];
+  const flagSets: string[][] = [];
   let rate = 1000;
   let seconds = 3;
   let rounds = 5;
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
     const v = argv[i + 1];
     switch (argv[i]) {
       case '--router-dir': dirs.push(resolve(v ?? '.')); i++; break;
+      case '--node-flags': flagSets.push((v ?? '').split(' ').filter((f) => f !== '')); i++; break;
       case '--rate': rate = Number(v); i++; break;
       case '--seconds': seconds = Number(v); i++; break;
       case '--rounds': rounds = Number(v); i++; break;
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
   if (dirs.length === 0) dirs.push(REPO);
   const contenders: Contender[] = [
     ...dirs.map((dir, i): Contender => ({ name: dirs.length === 1 ? 'crm-router' : `crm-router ${String.fromCharCode(65 + i)} (${dir})`, kind: 'crm-router', dir })),
+    ...flagSets.map((nodeFlags): Contender => ({ name: `crm-router ${nodeFlags.join(' ')}`, kind: 'crm-router', dir: dirs[0]!, nodeFlags })),
     { name: 'baseline', kind: 'baseline' },
   ];
   const place = placement();
@@ -58,7 +63,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const c of contenders) {
-        const router = await startRouter(c.kind, place, crm.url, scratch, { routerDir: c.dir });
+        const router = await startRouter(c.kind, place, crm.url, scratch, { routerDir: c.dir, nodeFlags: c.nodeFlags });
         try {
           const stage = { router, crm, load, mode };
           await measureRun(stage, 200, 1);
