@@ -1,11 +1,12 @@
 /**
- * `npm run bench:cpu -- [--router-dir DIR]... [--node-flags "FLAGS"]... [--rate 1000] [--seconds 3] [--rounds 5] [--mode sync|async]`:
+ * `npm run bench:cpu -- [--router-dir DIR]... [--node-flags "FLAGS"]... [--baseline-node-flags "FLAGS"]... [--rate 1000] [--seconds 3] [--rounds 5] [--mode sync|async]`:
  * the router's CPU per call, crm-router of each checkout given (default: this one) and the baseline,
  * measured in turn, round after round, on the same load generator and CRM: a before/after comparison
  * within one run, so that the machine's other load falls on all of them alike. Each round starts every
  * router afresh, warms it up (1 s at 200 calls/s), then places `rate` calls per second for `seconds`;
  * the figure is the router process's user + system CPU over those calls, divided by them. Each
- * `--node-flags` adds crm-router of the first checkout once more, its node started with those flags. Medians of the
+ * `--node-flags` adds crm-router of the first checkout once more, its node started with those flags;
+ * `--baseline-node-flags` does the same for the baseline. Ratios are to the plain baseline. Medians of the
  * rounds, with min and max, and each router's ratio to the baseline.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const dirs: string[] = [];
   const flagSets: string[][] = [];
+  const baselineFlagSets: string[][] = [];
   let rate = 1000;
   let seconds = 3;
   let rounds = 5;
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     switch (argv[i]) {
       case '--router-dir': dirs.push(resolve(v ?? '.')); i++; break;
       case '--node-flags': flagSets.push((v ?? '').split(' ').filter((f) => f !== '')); i++; break;
+      case '--baseline-node-flags': baselineFlagSets.push((v ?? '').split(' ').filter((f) => f !== '')); i++; break;
       case '--rate': rate = Number(v); i++; break;
       case '--seconds': seconds = Number(v); i++; break;
       case '--rounds': rounds = Number(v); i++; break;
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     ...dirs.map((dir, i): Contender => ({ name: dirs.length === 1 ? 'crm-router' : `crm-router ${String.fromCharCode(65 + i)} (${dir})`, kind: 'crm-router', dir })),
     ...flagSets.map((nodeFlags): Contender => ({ name: `crm-router ${nodeFlags.join(' ')}`, kind: 'crm-router', dir: dirs[0]!, nodeFlags })),
     { name: 'baseline', kind: 'baseline' },
+    ...baselineFlagSets.map((nodeFlags): Contender => ({ name: `baseline ${nodeFlags.join(' ')}`, kind: 'baseline', nodeFlags })),
   ];
   const place = placement();
   pinSelf(place);
