@@ -22,7 +22,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { prepareRouters, startRouter, type Router } from './actors.ts';
 import { REPO, type Placement } from './procs.ts';
@@ -69,13 +69,15 @@ interface Options {
   readonly runs: number;
   readonly routes: readonly string[];
   readonly idleSeconds: number;
+  /** Another checkout, built and run as crm-router (e.g. a branch with the levers). */
+  readonly routerDir: string | undefined;
 }
 
 const USAGE = `usage: npm run bench:freeswitch -- --freeswitch <dir with fs/bin/freeswitch> [--calls 400] [--rate 20] [--hold-ms 1000]
-                                  [--runs 3] [--routes floor,sync,async${Object.keys(ROUTES).slice(3).map((r) => `,${r}`).join('')}]`;
+                                  [--runs 3] [--router-dir DIR] [--routes floor,sync,async${Object.keys(ROUTES).slice(3).map((r) => `,${r}`).join('')}]`;
 
 function parseOptions(argv: readonly string[]): Options {
-  let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5 };
+  let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5, routerDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -94,6 +96,7 @@ function parseOptions(argv: readonly string[]): Options {
       case '--rate': o = { ...o, rate: positive() }; break;
       case '--hold-ms': o = { ...o, holdMs: Math.round(positive()) }; break;
       case '--runs': o = { ...o, runs: Math.round(positive()) }; break;
+      case '--router-dir': o = { ...o, routerDir: resolve(value()) }; break;
       case '--routes': {
         const routes = value().split(',');
         const unknown = routes.filter((r) => ROUTES[r] === undefined);
@@ -461,7 +464,7 @@ async function main(): Promise<void> {
   const started = new Date();
   try {
     const needsRouters = o.routes.some((r) => ROUTES[r]!.router !== 'none');
-    if (needsRouters) prepareRouters(dir, undefined);
+    if (needsRouters) prepareRouters(dir, o.routerDir);
     fs.start();
     const version = fs.cli1('version').trim();
     log(`FreeSWITCH pid ${fs.pid} (${version}), conf in ${dir}/conf`);
@@ -474,7 +477,7 @@ async function main(): Promise<void> {
       for (const route of o.routes) {
         const r = ROUTES[route]!;
         const router =
-          r.router === 'none' ? undefined : await startRouter(r.router, place, crm.url, dir, { port: ROUTER_PORT, baselineVariant: r.variant });
+          r.router === 'none' ? undefined : await startRouter(r.router, place, crm.url, dir, { port: ROUTER_PORT, baselineVariant: r.variant, routerDir: o.routerDir });
         try {
           const p = await phase(route, o, fs, dir, idleMsPerSecond, router);
           phases.push(p);
@@ -503,7 +506,7 @@ function report(o: Options, phases: readonly Phase[], idle: number, started: Dat
   const plus = (v: number, base: number): string => (Number.isFinite(base) && Number.isFinite(v) ? ` (${v - base >= 0 ? '+' : ''}${(v - base).toFixed(2)})` : '');
   const cell = (s: Spread, base: number): string => `${s.median.toFixed(2)}${plus(s.median, base)} [${s.min.toFixed(2)}–${s.max.toFixed(2)}]`;
   const lines: string[] = [];
-  lines.push(`FreeSWITCH cost per routed call — ${started.toISOString()}, ${bin}`);
+  lines.push(`FreeSWITCH cost per routed call — ${started.toISOString()}, ${bin}${o.routerDir === undefined ? '' : `; crm-router from ${o.routerDir}`}`);
   lines.push(`${o.calls} calls at ${o.rate}/s per route and run (sipp caller → FreeSWITCH → sipp callee, media bypassed, each call held ${o.holdMs} ms), instant CRM, ${o.runs} run(s) back to back; median [min–max] of the runs`);
   lines.push(`machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), shared with other work: CPU figures carry its noise; FreeSWITCH idle ${idle.toFixed(1)} ms CPU/s, subtracted`);
   lines.push('');

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:levers [-- --quick]`: what each set-up lever of issue 13 would spare FreeSWITCH, before
+ * `npm run bench:levers [-- --quick] [--router-dir DIR]`: what each set-up lever of issue 13 would spare FreeSWITCH, before
  * crm-router is changed. The baseline router speaks crm-router's exchange; each variant changes it the
  * way one lever would (baseline-router.ts, Variant), and the emulated FreeSWITCH measures the proxies
  * (proxies.ts) for it, in both socket modes, next to crm-router as it is. A lever's gain is its row
@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CallScript, SocketMode } from '../../spec/emulator/index.ts';
 import { WATCHED_EVENTS } from '../../lib/telephony/channel-watch.ts';
 import { prepareRouters, startCrm, startRouter, type RouterKind } from './actors.ts';
@@ -60,16 +60,19 @@ const pct = (now: number, before: number): string => (before > 0 ? `${((100 * no
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  const at = process.argv.indexOf('--router-dir');
+  // crm-router of another checkout (a branch with the levers applied) in the crm-router rows.
+  const routerDir = at >= 0 && process.argv[at + 1] !== undefined ? resolve(process.argv[at + 1]!) : undefined;
   const plan = quick ? PROXY_QUICK : PROXY_FULL;
   const place = placement();
   pinSelf(place);
   const dir = mkdtempSync(join(tmpdir(), 'crm-router-levers-'));
-  prepareRouters(dir, undefined);
+  prepareRouters(dir, routerDir);
   const crm = await startCrm(place);
   const results = new Map<string, Partial<Record<SocketMode, ProxyFigures>>>();
   try {
     for (const c of CASES) {
-      const router = await startRouter(c.router, place, crm.url, dir, { baselineVariant: c.variant });
+      const router = await startRouter(c.router, place, crm.url, dir, { baselineVariant: c.variant, routerDir });
       try {
         const row: Partial<Record<SocketMode, ProxyFigures>> = {};
         for (const mode of ['sync', 'async'] as const) {

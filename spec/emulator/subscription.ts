@@ -2,6 +2,8 @@
 // (parse_command: myevents / event / nixevent / noevents / filter; event_handler: the list, then the
 // filters). FreeSWITCH decides when it queues an event, not when it writes it: a subscription changed
 // by a command takes effect for the events created after that command was read.
+// The emulator has one channel and sends that channel's events only: a real FreeSWITCH without
+// `myevents` (after `event plain ALL`, say) would send every channel's events, the B leg's too.
 import { parseHeaderBlock, urlDecode } from './frame.ts';
 
 /** switch_event.c EVENT_NAMES, in order (the index is the event id; ALL is last). */
