@@ -57,6 +57,11 @@ const ROUTES: Readonly<Record<string, Route>> = {
   async: { prefix: 'async', router: 'crm-router', what: 'crm-router, async (socket ... async full)' },
   'baseline-sync': { prefix: 'sync', router: 'baseline', what: "baseline router, crm-router's exchange today, sync" },
   'nix-sync': { prefix: 'sync', router: 'baseline', variant: { nix: NIX_UNREAD }, what: 'baseline + nixevent of every unread type, sync' },
+  'multiset-syncset': { prefix: 'syncset', router: 'baseline', variant: { multiset: 'if-unset' }, what: 'baseline + multiset only if unset (dialplan sets both), sync' },
+  'ringready-sync': { prefix: 'sync', router: 'baseline', variant: { ringReady: 'after-ms', ringbackAfterMs: 200 }, what: 'baseline + ring_ready only after 200 ms (instant CRM: never), sync' },
+  'early-sync': { prefix: 'sync', router: 'baseline', variant: { bridge: 'early' }, what: "baseline + bridge written at the CRM's answer, sync" },
+  'baseline-syncinline': { prefix: 'syncinline', router: 'baseline', what: "baseline, today's exchange, dialplan sets both variables inline (at hunting, no execute), sync" },
+  'levers-syncinline': { prefix: 'syncinline', router: 'baseline', variant: LEVERS, what: 'baseline + the four set-up levers, dialplan sets both inline, sync' },
   'levers-sync': { prefix: 'syncset', router: 'baseline', variant: LEVERS, what: 'baseline + nixevent, multiset only if unset (dialplan sets both), ring_ready after 200 ms, bridge at the answer, sync' },
   'baseline-syncset': { prefix: 'syncset', router: 'baseline', what: "baseline, crm-router's exchange today, dialplan sets both variables, sync" },
 };
@@ -208,6 +213,7 @@ ${ext('floor', '        <action application="bridge" data="sofia/gateway/pstn/$1
 ${ext('sync', `        <action application="socket" data="${socket} full"/>\n        <action application="hangup"/>`)}
 ${ext('async', `        <action application="socket" data="${socket} async full"/>\n        <action application="hangup"/>`)}
 ${ext('syncset', `        <action application="multiset" data="hangup_after_bridge=true continue_on_fail=true"/>\n        <action application="socket" data="${socket} full"/>\n        <action application="hangup"/>`)}
+${ext('syncinline', `        <action application="set" data="hangup_after_bridge=true" inline="true"/>\n        <action application="set" data="continue_on_fail=true" inline="true"/>\n        <action application="socket" data="${socket} full"/>\n        <action application="hangup"/>`)}
   </context>
   <context name="bench-refuse">
     <extension name="refuse">
