@@ -166,6 +166,12 @@ export interface RouterOptions {
   readonly profileDir?: string | undefined;
   /** The checkout whose built bin/crm-router.js is crm-router (default: this one). */
   readonly routerDir?: string | undefined;
+  /** The baseline's exchange changed as a lever would change crm-router's (baseline-router.ts, Variant). */
+  readonly baselineVariant?: object | undefined;
+  /** Listen on this 127.0.0.1 port (a real FreeSWITCH's dialplan names it) instead of a free one. */
+  readonly port?: number | undefined;
+  /** Extra flags for the router's node (e.g. a V8 heap setting under test). */
+  readonly nodeFlags?: readonly string[] | undefined;
 }
 
 /** Builds crm-router (in `routerDir`, default this checkout) and writes the baseline and the probe into `dir`. */
@@ -180,8 +186,8 @@ export function prepareRouters(dir: string, routerDir: string | undefined): void
  * memory probe preloaded and --expose-gc, so that the probe's full GC leaves live objects only.
  */
 export async function startRouter(kind: RouterKind, place: Placement, crmUrl: string, dir: string, options: RouterOptions = {}): Promise<Router> {
-  const port = await freePort();
-  const flags = [...profiling(options.profileDir, kind), '--expose-gc', '--import', join(dir, 'router-probe.mjs')];
+  const port = options.port ?? (await freePort());
+  const flags = [...profiling(options.profileDir, kind), ...(options.nodeFlags ?? []), '--expose-gc', '--import', join(dir, 'router-probe.mjs')];
   let child: IpcChild<ProbeRequest, ProbeReply>;
   if (kind === 'crm-router') {
     const config = join(dir, 'crm-router.json');
@@ -191,7 +197,7 @@ export async function startRouter(kind: RouterKind, place: Placement, crmUrl: st
     child = spawnChild({ place, role: 'router', name: 'crm-router', nodeArgs: [...flags, bin, config], stdoutFile: log });
     await waitForText(log, 'listening for FreeSWITCH', START_MS, child);
   } else {
-    child = spawnChild({ place, role: 'router', name: 'baseline', nodeArgs: [...flags, join(dir, 'baseline-router.mjs'), String(port), crmUrl] });
+    child = spawnChild({ place, role: 'router', name: 'baseline', nodeArgs: [...flags, join(dir, 'baseline-router.mjs'), String(port), crmUrl, JSON.stringify(options.baselineVariant ?? {})] });
     await child.waitFor((m): m is Extract<ProbeReply, { type: 'listening' }> => m.type === 'listening', START_MS, 'listening');
   }
   return {

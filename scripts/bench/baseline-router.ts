@@ -5,21 +5,48 @@
  * done; exit when FreeSWITCH lingers — and nothing else: no config, no logging, no validation, no
  * timeouts, no fallback beyond closing the socket. It is the floor crm-router is compared against.
  *
- * Usage: node --import tsx baseline-router.ts <port> <crm-url>
+ * Usage: node --import tsx baseline-router.ts <port> <crm-url> [<variant JSON>]
+ *
+ * A variant changes that exchange the way a proposed lever of crm-router's would (issue 13), so that
+ * scripts/bench/levers.ts can measure what FreeSWITCH is spared before crm-router is changed.
  */
 import http from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 
+interface Variant {
+  /** Event types named in one `nixevent` in the set-up write (none: no nixevent). */
+  readonly nix?: readonly string[];
+  /** `if-unset`: no multiset when the connect reply shows both variables set already. */
+  readonly multiset?: 'always' | 'if-unset';
+  /** `after-ms`: ring_ready only if the CRM has not answered within ringbackAfterMs. */
+  readonly ringReady?: 'always' | 'after-ms';
+  readonly ringbackAfterMs?: number;
+  /** `early`: the bridge is written as soon as the CRM has answered, not after the set-up's replies. */
+  readonly bridge?: 'after-replies' | 'early';
+  readonly linger?: boolean;
+  /** `close`: on the linger notice the router closes instead of sending `exit`. */
+  readonly end?: 'exit' | 'close';
+}
+
 const port = Number(process.argv[2]);
 const crmUrl = new URL(process.argv[3] ?? 'http://127.0.0.1:8090/route');
+const variant = JSON.parse(process.argv[4] ?? '{}') as Variant;
 const agent = new http.Agent({ keepAlive: true });
 
-const SETUP =
-  'myevents\n\nlinger\n\n' +
-  'sendmsg\ncall-command: execute\nexecute-app-name: multiset\nexecute-app-arg: hangup_after_bridge=true continue_on_fail=true\n\n' +
-  'sendmsg\ncall-command: execute\nexecute-app-name: ring_ready\n\n';
-const SETUP_REPLIES = 4;
+const MULTISET = 'sendmsg\ncall-command: execute\nexecute-app-name: multiset\nexecute-app-arg: hangup_after_bridge=true continue_on_fail=true\n\n';
+const RING_READY = 'sendmsg\ncall-command: execute\nexecute-app-name: ring_ready\n\n';
+
+/** The set-up write and how many replies it brings. */
+function setup(connectReply: string): { text: string; replies: number } {
+  const parts = ['myevents\n\n'];
+  if (variant.nix !== undefined && variant.nix.length > 0) parts.push(`nixevent ${variant.nix.join(' ')}\n\n`);
+  if (variant.linger !== false) parts.push('linger\n\n');
+  const alreadySet = headerOf(connectReply, 'variable_hangup_after_bridge') === 'true' && headerOf(connectReply, 'variable_continue_on_fail') === 'true';
+  if (variant.multiset !== 'if-unset' || !alreadySet) parts.push(MULTISET);
+  if (variant.ringReady !== 'after-ms') parts.push(RING_READY);
+  return { text: parts.join(''), replies: parts.length };
+}
 
 /** The value of `name: value` in a header block, or ''. */
 function headerOf(block: string, name: string): string {
@@ -65,13 +92,16 @@ function handle(socket: Socket): void {
   let buffer = '';
   let connected = false;
   let replies = 0;
+  let setupReplies = Number.POSITIVE_INFINITY;
+  let ringback: NodeJS.Timeout | undefined;
   let destination: string | undefined;
   let crmDone = false;
   let bridged = false;
   const bridgeUuid = randomUUID();
 
   const maybeBridge = (): void => {
-    if (bridged || !crmDone || replies < 1 + SETUP_REPLIES || socket.destroyed) return;
+    if (bridged || !crmDone || socket.destroyed) return;
+    if (variant.bridge !== 'early' && replies < 1 + setupReplies) return;
     bridged = true;
     if (destination === undefined) {
       socket.end();
@@ -95,9 +125,18 @@ function handle(socket: Socket): void {
       replies++;
       if (!connected) {
         connected = true;
-        socket.write(SETUP);
+        const set = setup(headers);
+        setupReplies = set.replies;
+        socket.write(set.text);
+        if (variant.ringReady === 'after-ms') {
+          ringback = setTimeout(() => {
+            setupReplies++;
+            socket.write(RING_READY);
+          }, variant.ringbackAfterMs ?? 200);
+        }
         const uuid = decoded(headerOf(headers, 'Unique-ID'));
         askCrm(uuid, decoded(headerOf(headers, 'Caller-Caller-ID-Number')), decoded(headerOf(headers, 'Caller-Destination-Number')), (d) => {
+          clearTimeout(ringback);
           destination = d;
           crmDone = true;
           maybeBridge();
@@ -107,7 +146,8 @@ function handle(socket: Socket): void {
     } else if (type === 'text/event-plain') {
       if (bridged) onEvent(body);
     } else if (type === 'text/disconnect-notice' && headerOf(headers, 'Content-Disposition') === 'linger') {
-      socket.write('exit\n\n');
+      if (variant.end === 'close') socket.end();
+      else socket.write('exit\n\n');
     }
   };
 

@@ -5,6 +5,7 @@
  */
 import type { SocketMode } from '../../spec/emulator/index.ts';
 import type { RouterKind } from './actors.ts';
+import { PROXY_FULL, PROXY_QUICK, type ProxyPlan } from './proxies.ts';
 
 export interface Plan {
   readonly name: 'full' | 'quick';
@@ -46,6 +47,8 @@ export interface Plan {
     /** The longest the "after" sample waits for the RSS to settle once the calls have ended. */
     readonly settleMs: number;
   };
+  /** Calls placed one at a time after the warm-up for the proxies of FreeSWITCH's own work (proxies.ts). */
+  readonly proxies: ProxyPlan;
   /** Where the router's --cpu-prof profiles go, when asked for. */
   readonly profileDir: string | undefined;
   /** Another checkout, built and run as crm-router (to measure a proposed patch). */
@@ -62,6 +65,7 @@ const FULL: Plan = {
   throughput: { growth: 1.5, stepSeconds: 1.25, maxRate: 16_000, bisections: 0, sustainSeconds: { sync: 20, async: 0 }, p99LimitMs: 10 },
   latency: { rates: [100, 500, 1000] },
   memory: { levels: [1000, 5000, 10_000], crmDelayMs: 5000, openRate: 5000, modes: ['sync'], settleMs: 7000 },
+  proxies: PROXY_FULL,
   profileDir: undefined,
   routerDir: undefined,
 };
@@ -74,6 +78,7 @@ const QUICK: Plan = {
   budgetSeconds: 28,
   throughput: { ...FULL.throughput, stepSeconds: 0.5, bisections: 0, sustainSeconds: { sync: 0, async: 0 } },
   memory: { levels: [1000], crmDelayMs: 1500, openRate: 5000, modes: ['sync'], settleMs: 2000 },
+  proxies: PROXY_QUICK,
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--sustain S] [--mode sync|async] [--router crm-router|baseline]

@@ -8,9 +8,11 @@ import type { SocketMode } from '../../spec/emulator/index.ts';
 import type { RouterKind } from './actors.ts';
 import type { LatencyAtRate, MemoryFigures, ThroughputResult } from './phases.ts';
 import type { Plan } from './plan.ts';
+import type { ProxyFigures } from './proxies.ts';
 import type { Spread } from './stats.ts';
 
 export interface RouterResults {
+  proxies?: ProxyFigures;
   throughput?: ThroughputResult;
   latency?: LatencyAtRate[];
   memory?: MemoryFigures;
@@ -69,8 +71,40 @@ const MIB = 2 ** 20;
 const scaled = (s: Spread | undefined, by: number): Spread | undefined =>
   s === undefined ? undefined : { median: s.median / by, min: s.min / by, max: s.max / by, runs: s.runs.map((v) => v / by) };
 
-function rowsFor(router: RouterResults | undefined, baseline: RouterResults | undefined, r: BenchResults): Row[] {
-  const rows: Row[] = [];
+/**
+ * crm-router's bytes per call from FreeSWITCH before issue 13's levers (2026-12-01, `npm run bench`),
+ * whose target is 40% of it.
+ */
+const BYTES_BEFORE: Readonly<Record<SocketMode, number>> = { sync: 86_148, async: 126_914 };
+
+const single = (n: number | undefined): Spread | undefined => (n === undefined ? undefined : { median: n, min: n, max: n, runs: [n] });
+
+/** What the router makes FreeSWITCH do per call (proxies.ts), medians over calls placed one at a time. */
+function proxyRows(router: RouterResults | undefined, baseline: RouterResults | undefined, mode: SocketMode): Row[] {
+  const p = (x: RouterResults | undefined): ProxyFigures | undefined => x?.proxies;
+  const before = BYTES_BEFORE[mode];
+  return [
+    {
+      label: 'bytes FreeSWITCH sends the router per call',
+      unit: 'B',
+      router: p(router)?.bytesToRouter,
+      baseline: p(baseline)?.bytesToRouter,
+      better: 'lower',
+      target: { text: `≤ ${(0.4 * before).toFixed(0)} (40% of ${before})`, met: (m) => m <= 0.4 * before },
+      digits: 0,
+    },
+    { label: 'events FreeSWITCH sends per call', unit: '', router: p(router)?.eventsToRouter, baseline: p(baseline)?.eventsToRouter, better: 'lower', digits: 0 },
+    { label: 'commands FreeSWITCH executes per call (sendmsg execute, api)', unit: '', router: p(router)?.executes, baseline: p(baseline)?.executes, better: 'lower', digits: 0 },
+    { label: 'round trips before the bridge goes out', unit: '', router: single(p(router)?.roundTrips), baseline: single(p(baseline)?.roundTrips), better: 'lower', digits: 0 },
+    { label: 'connect → bridge written (instant CRM, one call at a time)', unit: 'ms', router: p(router)?.bridgeMs, baseline: p(baseline)?.bridgeMs, better: 'lower', digits: 2 },
+  ];
+}
+
+const perCore = (s: Spread | undefined): Spread | undefined =>
+  s === undefined ? undefined : { median: 1e6 / s.median, min: 1e6 / s.max, max: 1e6 / s.min, runs: s.runs.map((v) => 1e6 / v) };
+
+function rowsFor(router: RouterResults | undefined, baseline: RouterResults | undefined, r: BenchResults, mode: SocketMode): Row[] {
+  const rows: Row[] = [...proxyRows(router, baseline, mode)];
   const tp = (x: RouterResults | undefined): Spread | undefined => x?.throughput?.sustained;
   rows.push({
     label: `throughput (0 lost, p99 < ${r.plan.throughput.p99LimitMs} ms, ${heldFor(router ?? baseline, r)})`,
@@ -81,6 +115,18 @@ function rowsFor(router: RouterResults | undefined, baseline: RouterResults | un
     target: { text: '≥ 2000', met: (m) => m >= 2000 },
     digits: 0,
   });
+  const fastest = r.plan.latency.rates[r.plan.latency.rates.length - 1];
+  if (fastest !== undefined) {
+    const at = (x: RouterResults | undefined): LatencyAtRate | undefined => x?.latency?.find((l) => l.rate === fastest);
+    rows.push({
+      label: `capacity per core implied by the CPU per call at ${fastest}/s (1 / CPU per call)`,
+      unit: 'calls/s',
+      router: perCore(at(router)?.cpuUsPerCall),
+      baseline: perCore(at(baseline)?.cpuUsPerCall),
+      better: 'higher',
+      digits: 0,
+    });
+  }
   for (const rate of r.plan.latency.rates) {
     const at = (x: RouterResults | undefined): LatencyAtRate | undefined => x?.latency?.find((l) => l.rate === rate);
     for (const [key, name] of [['p50', 'p50'], ['p99', 'p99'], ['p999', 'p99.9']] as const) {
@@ -166,7 +212,7 @@ export function renderReport(r: BenchResults): string {
     const byRouter = r.results[mode] ?? {};
     out.push('');
     out.push(`socket mode: ${mode}${mode === 'sync' ? ' (recommended by the README)' : ''}`);
-    out.push(table(rowsFor(byRouter['crm-router'], byRouter.baseline, r)));
+    out.push(table(rowsFor(byRouter['crm-router'], byRouter.baseline, r, mode)));
     for (const kind of r.plan.routers) {
       const t = byRouter[kind]?.throughput;
       if (t?.generatorBound) out.push(`  ${kind}: throughput is the load generator's limit, not the router's (it passed every rate the generator could open).`);

@@ -13,6 +13,7 @@ import { memory, throughputAndLatency } from './phases.ts';
 import { parsePlan, type Plan } from './plan.ts';
 import { watchMachineLoad } from './machine-load.ts';
 import { pinSelf, placement, REPO, type Placement } from './procs.ts';
+import { describeProxies, measureProxies } from './proxies.ts';
 import { renderReport, writeResults, type BenchResults, type RouterResults } from './report.ts';
 import type { SocketMode } from '../../spec/emulator/index.ts';
 
@@ -52,6 +53,8 @@ async function measureRouter(
   const stage: Stage = { router, crm, load, mode };
   try {
     await measureRun(stage, plan.warmup.rate, plan.warmup.seconds);
+    results.proxies = await measureProxies(router.host, router.port, mode, plan.proxies);
+    log(`  ${kind} ${mode}: ${describeProxies(results.proxies)}`);
     // Memory first, so that its idle level follows only the warm-up, not a load test.
     if (plan.memory.modes.includes(mode)) {
       log(`  ${kind} ${mode}: memory, CRM answering after ${plan.memory.crmDelayMs} ms`);
