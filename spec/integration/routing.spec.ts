@@ -273,14 +273,6 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect([record.failure, record.result]).to.deep.equal(['SocketNotFull', 'fallback-dialplan']);
     });
 
-    it('receives fewer events once the router unsubscribes from those it does not read (nixevent)', function () {
-      // A placeholder for that change, on every PBX: it is to count the bytes FreeSWITCH sends per call
-      // with and without nixevent (on a real FreeSWITCH through scripts/freeswitch/esl-capture.ts; the
-      // captures nix-a-bridge-user show 27,544 bytes instead of 90,697).
-      console.log(`      skipped on ${h.pbx.description}: waits for the router sending \`nixevent\` (a later change)`);
-      this.skip();
-    });
-
     // Async mode only: the park loop's delay holds the bridge queued while the caller hangs up, so
     // FreeSWITCH drops it unrun and no completion ever comes.
     if (mode === 'async') it('lets go of a call whose caller hangs up before FreeSWITCH starts the bridge', async function () {
