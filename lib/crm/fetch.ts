@@ -77,15 +77,20 @@ export function clientFor(scheme: Scheme): Got {
   });
 }
 
-/** The production CrmFetch: got clients are made once per scheme (schemes are frozen, so identity is stable). */
+/**
+ * The production CrmFetch: one got client per scheme, kept by what shapes the client (its name, URL and
+ * timeout) rather than by the scheme object, so that a reload which leaves a scheme as it was keeps its
+ * pool of CRM connections instead of opening a second one beside it.
+ */
 export function makeGotFetch(): CrmFetch {
-  const clients = new WeakMap<Scheme, Got>();
+  const clients = new Map<string, Got>();
   return (scheme, request, signal) => () =>
     new Promise((resolve) => {
-      let client = clients.get(scheme);
+      const key = `${scheme.name}\n${scheme.url}\n${scheme.responseTimeout}`;
+      let client = clients.get(key);
       if (client === undefined) {
         client = clientFor(scheme);
-        clients.set(scheme, client);
+        clients.set(key, client);
       }
       const timeoutMs = scheme.responseTimeout * 1000;
       const start = performance.now();

@@ -34,6 +34,17 @@ describe('crm/fetch against a loopback CRM', () => {
     });
   });
 
+  it('keeps one pool of CRM connections per scheme across a reload that leaves the scheme as it was', async () => {
+    const reloading = makeGotFetch();
+    crm.respond({ body: 'agent' });
+    const before = crm.received.length;
+    // A reload decodes the file again: equal schemes, other objects.
+    for (const scheme of [at(), at()]) await reloading(scheme, buildRequest(scheme, call, 1), new AbortController().signal)();
+    const ports = crm.received.slice(before).map((r) => r.remotePort);
+    expect(ports).to.have.length(2);
+    expect(ports[1]).to.equal(ports[0]);
+  });
+
   it('accepts a body of exactly the cap', async () => {
     crm.respond({ body: 'x'.repeat(MAX_ANSWER_BYTES) });
     const r = await ask(at());

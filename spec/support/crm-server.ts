@@ -32,6 +32,8 @@ export interface Received {
   /** Lower-case names, as node:http gives them. */
   readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
+  /** The client's port: requests on one kept-alive connection share it. */
+  readonly remotePort: number | undefined;
   /** Set when the client closed the connection before the answer was complete. */
   clientLeftEarly: boolean;
   /** Resolves when the client closes the connection before the answer is complete. */
@@ -69,6 +71,7 @@ export async function startCrmServer(initial: Responder = {}): Promise<CrmServer
         url: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        remotePort: req.socket.remotePort,
         clientLeftEarly: false,
         clientLeft: new Promise((resolve) => (leave = resolve)),
       };
