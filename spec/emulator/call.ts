@@ -9,6 +9,7 @@ import { parseDialString, ringTimeoutSec, type DialString } from './dial-string.
 import * as F from './flows.ts';
 import type { BridgeRecord, CallResult, CallScript, CalleeBehaviour, RecordedCommand } from './types.ts';
 import { Timers } from '../support/timers.ts';
+import { Subscription } from './subscription.ts';
 
 export interface Transport {
   write(data: string): void;
@@ -58,7 +59,8 @@ export class EmulatedCall {
   private written = '';
 
   private connected = false;
-  private eventsOn = false;
+  private readonly subscription = new Subscription();
+  private parkDue = false;
   private linger: number | undefined; // undefined: no linger; -1: forever; N: seconds
   private answered = false;
   private hungUp = false;
@@ -186,7 +188,7 @@ export class EmulatedCall {
   private startPark(): void {
     if (this.parkStarted || this.closed || this.routerGone) return;
     this.parkStarted = true;
-    if (this.eventsOn && !this.hungUp) this.event(F.park());
+    if (this.subscription.enabled && !this.hungUp) this.event(F.park());
     if (this.queue.length > 0) this.schedulePickup();
   }
 
@@ -257,15 +259,13 @@ export class EmulatedCall {
     if (this.script.refuse?.includes(name) === true) return this.reply(`-ERR ${name} refused`);
     switch (name) {
       case 'connect': return this.reply('+OK');
-      case 'myevents':
-        this.reply('+OK Events Enabled');
-        this.enableEvents();
-        return;
-      case 'event':
-        this.reply(`+OK event listener enabled ${args[0] ?? 'plain'}`);
-        this.enableEvents();
-        return;
-      case 'filter': return this.reply(`+OK filter added. [${args[0] ?? ''}]=[${args.slice(1).join(' ')}]`);
+      case 'myevents': return this.subscribe(this.subscription.myevents());
+      case 'event': return this.subscribe(this.subscription.event(args));
+      case 'nixevent': return this.subscribe(this.subscription.nixevent(args));
+      case 'noevents': return this.reply(this.subscription.noevents());
+      case 'filter':
+        if (args.length === 0) return this.reply('-ERR command not found');
+        return this.reply(this.subscription.filter(firstLine.slice(firstLine.indexOf('filter') + 7).replace(/^ +/, '')));
       case 'linger': {
         const n = Number(args[0]);
         this.linger = args[0] !== undefined && Number.isFinite(n) && n > 0 ? n : -1;
@@ -284,9 +284,11 @@ export class EmulatedCall {
     }
   }
 
-  private enableEvents(): void {
-    if (this.eventsOn) return;
-    this.eventsOn = true;
+  private subscribe(replyText: string): void {
+    const wasOn = this.parkDue;
+    this.reply(replyText);
+    if (wasOn || !this.subscription.enabled) return;
+    this.parkDue = true;
     // The CHANNEL_PARK of the socket app is queued before the router subscribes and delivered
     // shortly after; real FreeSWITCH sometimes loses this race (b, c2-c4 have none).
     if (this.script.mode === 'async' && this.parkStarted && !this.hungUp) this.after(0, () => this.event(F.park()));
@@ -612,12 +614,13 @@ export class EmulatedCall {
     if (o.at !== undefined && this.slots[o.at] === '0') this.slots[o.at] = this.nowUs();
     if (!o.skipOps) applyOps(tpl.ops, this.vars, this.slots);
     if (o.overrides) for (const [k, v] of Object.entries(o.overrides)) if (this.vars.has(k)) this.vars.set(k, v);
-    if (!this.eventsOn || this.closed) return;
+    if (this.closed || !this.subscription.wantsType(tpl.eventName)) return;
     const s = this.stamp();
     let body = fill(tpl.pre, s);
     if (tpl.hasVars) for (const [k, v] of this.vars) body += 'variable_' + k + ': ' + v + '\n';
     body += o.post ?? fill(tpl.post, s);
     body += '\n';
+    if (this.subscription.hasFilters && !this.subscription.passesFilters(body)) return;
     const frame = 'Content-Length: ' + body.length + '\nContent-Type: text/event-plain\n\n' + body;
     if (this.script.mode === 'sync' && this.running) this.held.push(frame);
     else this.write(frame);

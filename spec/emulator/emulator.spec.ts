@@ -137,4 +137,57 @@ describe('emulator behaviours', () => {
     const { result } = await run(['myevents\n\n', 'linger\n\n'], { callerHangupAtMs: 10, lingerGiveUpMs: 100 }, { exitOnNotice: false });
     expect(result.closedBy).to.equal('give-up');
   });
+  describe('subscription (myevents / event / nixevent / noevents / filter, as mod_event_socket)', () => {
+    const NIX = 'nixevent CHANNEL_STATE CHANNEL_CALLSTATE CHANNEL_CREATE CHANNEL_DESTROY CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA ' +
+      'CHANNEL_OUTGOING CHANNEL_ORIGINATE CHANNEL_PARK CHANNEL_UNPARK CHANNEL_APPLICATION CHANNEL_HANGUP_COMPLETE CHANNEL_ANSWER ' +
+      'CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_EXECUTE CALL_UPDATE RECV_RTCP_MESSAGE\n\n';
+    const replies = (seen: Seen): string[] =>
+      seen.frames.filter((f) => header(f.headers, 'Content-Type') === 'command/reply' && !header(f.headers, 'Event-Name')).map((f) => header(f.headers, 'Reply-Text')!);
+
+    for (const mode of ['async', 'sync'] as const) {
+      it(`${mode}: after one nixevent only the types left on arrive (the nix- captures' call: EXECUTE_COMPLETE and HANGUP)`, async () => {
+        const { seen, result } = await run(['myevents\n\n', NIX, 'linger\n\n', execute('bridge', 'user/1000')], { mode, callerHangupAfterAnswerMs: 10 }, { together: true });
+        expect(new Set(seen.events)).to.deep.equal(new Set(['CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP']));
+        expect(seen.events.filter((e) => e === 'CHANNEL_EXECUTE_COMPLETE')).to.have.length(mode === 'async' ? 2 : 1);
+        expect(replies(seen).slice(0, 3)).to.deep.equal(['+OK Events Enabled', '+OK events nixed', '+OK will linger']);
+        expect(result.bridges[0]!.outcome).to.equal('SUCCESS');
+      });
+    }
+
+    it('sync: a nixevent read after an execute takes effect from the events created after it', async () => {
+      const { seen } = await run(['myevents\n\n', execute('set', 'a=1'), 'nixevent CHANNEL_EXECUTE\n\n', execute('set', 'b=2'), 'linger\n\n'], { mode: 'sync', callerHangupAtMs: 150 });
+      const executes = seen.frames.filter((f) => eventName(f) === 'CHANNEL_EXECUTE').map((f) => eventVar(f, 'Application-Data'));
+      expect(executes).to.deep.equal(['a%3D1']);
+      expect(seen.frames.filter((f) => eventName(f) === 'CHANNEL_EXECUTE_COMPLETE').map((f) => eventVar(f, 'Application-Data'))).to.deep.equal(['a%3D1', 'b%3D2']);
+    });
+
+    it('replies as FreeSWITCH does to a second myevents, to names it does not know and to noevents', async () => {
+      const { seen } = await run(['myevents\n\n', 'myevents\n\n', 'nixevent NO_SUCH_EVENT\n\n', 'nixevent no_such SWITCH_EVENT_CHANNEL_STATE\n\n',
+        'event plain\n\n', 'noevents\n\n', 'noevents\n\n', 'linger\n\n'], { callerHangupAtMs: 100 });
+      expect(replies(seen).slice(0, 7)).to.deep.equal(['+OK Events Enabled', '-ERR aready enabled.', '-ERR no keywords supplied', '+OK events nixed',
+        '-ERR no keywords supplied', '+OK no longer listening for events', '-ERR not listening for events']);
+      expect(seen.events).to.deep.equal([]);
+    });
+
+    it('event: only the types named arrive; the reply names the format; ALL then a nix keeps the rest', async () => {
+      const named = await run(['event plain CHANNEL_HANGUP channel_execute_complete\n\n', 'linger\n\n', execute('set', 'a=1')], { callerHangupAtMs: 100 });
+      expect(replies(named.seen)[0]).to.equal('+OK event listener enabled plain');
+      expect(new Set(named.seen.events)).to.deep.equal(new Set(['CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP']));
+      const all = await run(['event ALL\n\n', 'nixevent CHANNEL_STATE\n\n', 'linger\n\n'], { callerHangupAtMs: 100 });
+      expect(all.seen.events).to.include('CHANNEL_HANGUP_COMPLETE');
+      expect(all.seen.events).to.not.include('CHANNEL_STATE');
+    });
+
+    it('filter: once a filter exists only matching events arrive; a negative one stops its match; delete all lifts them', async () => {
+      const one = await run(['myevents\n\n', 'filter Event-Name CHANNEL_HANGUP\n\n', 'linger\n\n'], { callerHangupAtMs: 100 });
+      expect(replies(one.seen)[1]).to.equal('+OK filter added. [Event-Name]=[CHANNEL_HANGUP]');
+      expect(one.seen.events).to.deep.equal(['CHANNEL_HANGUP']);
+      const neg = await run(['myevents\n\n', 'filter Unique-ID /./\n\n', 'filter add Event-Name -CHANNEL_STATE\n\n', 'linger\n\n'], { callerHangupAtMs: 100 });
+      expect(neg.seen.events).to.include('CHANNEL_HANGUP_COMPLETE');
+      expect(neg.seen.events).to.not.include('CHANNEL_STATE');
+      const lifted = await run(['myevents\n\n', 'filter Event-Name CHANNEL_HANGUP\n\n', 'filter delete all\n\n', 'filter nonsense\n\n', 'linger\n\n'], { callerHangupAtMs: 100 });
+      expect(replies(lifted.seen).slice(1, 4)).to.deep.equal(['+OK filter added. [Event-Name]=[CHANNEL_HANGUP]', '+OK filter deleted. [all][]', '-ERR invalid syntax']);
+      expect(lifted.seen.events).to.include('CHANNEL_STATE');
+    });
+  });
 });
