@@ -92,6 +92,32 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       ]);
     });
 
+    it('keeps a media-bypassed call up until it hangs up, though its bridge completes at the answer', async function () {
+      requires(this, h.pbx, 'media-bypass');
+      h.crm.respond(json(DESTINATIONS.login));
+      // Well past the router's hangupGraceMs (500 ms here): a router that took the completion for the end
+      // of the call would hang the caller up before.
+      const talkMs = 1_500;
+      const call = await h.pbx.placeCall(mode, { variables: { bypass_media: 'true' }, callerHangupAfterAnswerMs: talkMs });
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.login}`, 'SUCCESS']]);
+      expect(call.durationMs).to.be.at.least(talkMs);
+      expect(call.returnedToDialplan).to.equal(false);
+      expect(call.sentExit).to.equal(true);
+      expect(call.commands.filter((c) => c.headers['execute-app-name'] === 'hangup' || c.headers['call-command'] === 'hangup')).to.deep.equal([]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
+    it('lets go of a media-bypassed call that the callee ends', async function () {
+      requires(this, h.pbx, 'media-bypass');
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode, { variables: { bypass_media: 'true' }, callee: () => ({ kind: 'answer', hangupAfterMs: 800 }), callerHangupAfterAnswerMs: 5_000 });
+      expect(call.durationMs).to.be.within(800, 4_000);
+      expect(call.returnedToDialplan).to.equal(false);
+      expect(call.sentExit).to.equal(true);
+      expect(call.commands.filter((c) => c.headers['execute-app-name'] === 'hangup' || c.headers['call-command'] === 'hangup')).to.deep.equal([]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
     it('bridges a phone number through the gateway, normalised, bounded by callTimeout', async () => {
       h.crm.respond(json('+380 (12) 345-67-89'));
       const call = await h.pbx.placeCall(mode);
