@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { execute, plain, type EslCommand } from '../esl/command.ts';
 import type { FailureTag } from './call-record.ts';
 import type { Admitted } from './call-state.ts';
+import { WATCHED_EVENTS } from './channel-watch.ts';
 import type { Line } from './line.ts';
 
 /**
@@ -11,6 +12,22 @@ import type { Line } from './line.ts';
  */
 export const CALLER_CHANNEL_VARIABLES = 'hangup_after_bridge=true continue_on_fail=true';
 
+/** The event types `myevents` turns on for the socket (mod_event_socket.c 1.10, parse_command). */
+const MYEVENTS_TYPES = [
+  'CHANNEL_ANSWER', 'CHANNEL_APPLICATION', 'CHANNEL_BRIDGE', 'CHANNEL_CREATE', 'CHANNEL_DATA', 'CHANNEL_DESTROY',
+  'CHANNEL_EXECUTE', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_ORIGINATE',
+  'CHANNEL_UUID', 'CHANNEL_OUTGOING', 'CHANNEL_PARK', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_STATE',
+  'CHANNEL_UNBRIDGE', 'CHANNEL_UNPARK', 'DETECTED_SPEECH', 'DTMF', 'NOTALK', 'TALK',
+] as const;
+
+/**
+ * `nixevent` of every type `myevents` turned on that the router does not read: FreeSWITCH then
+ * serialises and writes about a third of the bytes per call (nix-a-bridge-user: 27,544 instead of
+ * 90,697), and the router reads that much less. It decides at queue time, so it is sent right after
+ * `myevents`, before any application runs.
+ */
+export const NIX_EVENTS = plain(`nixevent ${MYEVENTS_TYPES.filter((type) => !WATCHED_EVENTS.has(type)).join(' ')}`);
+
 /**
  * The set-up as a list of commands built from what is known of the call, written at once. Each is
  * one entry, so that what a call does not need can be left out of it (`multiset` when the channel
@@ -19,6 +36,7 @@ export const CALLER_CHANNEL_VARIABLES = 'hangup_after_bridge=true continue_on_fa
  */
 export const setUpCommands = (_admitted: Admitted): readonly EslCommand[] => [
   plain('myevents'),
+  NIX_EVENTS,
   plain('linger'),
   execute('multiset', CALLER_CHANNEL_VARIABLES),
   execute('ring_ready'),
@@ -30,7 +48,7 @@ export type SetUpResult =
   | { readonly _tag: 'Refused'; readonly errors: readonly string[] }
   | { readonly _tag: 'Failed'; readonly failure: Extract<FailureTag, 'ReplyTimeout' | 'SocketClosed' | 'MalformedFrame' | 'UnsafeCommand'> };
 
-const nameOf = (command: EslCommand): string => (command._tag === 'Plain' ? command.line : command.app);
+const nameOf = (command: EslCommand): string => (command._tag === 'Plain' ? command.line.split(' ')[0]! : command.app);
 
 /**
  * Writes the set-up and reads its replies, which say whether the channel is ready to be routed. The

@@ -10,12 +10,14 @@ import type { RoutingFailure } from '../../lib/core/failure.ts';
 import type { Route } from '../../lib/routing/route.ts';
 import { handleCall, type CallEnd, type HandledCall } from '../../lib/telephony/handle-call.ts';
 import { DEFAULT_LIMITS, type CallLimits } from '../../lib/telephony/limits.ts';
+import { NIX_EVENTS } from '../../lib/telephony/set-up.ts';
 import { FakeClock, settle } from '../support/fake-clock.ts';
 import { connectReply, FakeSession, nameOf, replyOf } from './fake-session.ts';
 
 const LIMITS: CallLimits = { replyMs: 1_000, lateReplyMs: 10_000, exitGraceMs: 2_000, ringSlackMs: 3_000, hangupGraceMs: 500 };
 const CALL_TIMEOUT_S = 20;
-const SET_UP = ['myevents', 'linger', 'multiset', 'ring_ready'];
+const NIX_EVENTS_LINE = NIX_EVENTS._tag === 'Plain' ? NIX_EVENTS.line : '';
+const SET_UP = ['myevents', NIX_EVENTS_LINE, 'linger', 'multiset', 'ring_ready'];
 
 const configOf = (fallback: Record<string, unknown> = { action: 'dialplan' }) => {
   const decoded = decodeConfig({
