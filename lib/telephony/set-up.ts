@@ -34,11 +34,11 @@ export const NIX_EVENTS = plain(`nixevent ${MYEVENTS_TYPES.filter((type) => !WAT
  * already has the variables, `ring_ready` deferred, unread events unsubscribed) without touching
  * the steps around it.
  */
-export const setUpCommands = (_admitted: Admitted): readonly EslCommand[] => [
+export const setUpCommands = (admitted: Admitted): readonly EslCommand[] => [
   plain('myevents'),
   NIX_EVENTS,
   plain('linger'),
-  execute('multiset', CALLER_CHANNEL_VARIABLES),
+  ...(admitted.bridgeVariablesSet ? [] : [execute('multiset', CALLER_CHANNEL_VARIABLES)]),
   execute('ring_ready'),
 ];
 

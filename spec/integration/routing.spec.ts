@@ -128,6 +128,15 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
     });
 
+    it('sets no channel variables the dialplan already set, and still takes the fallback on a busy destination', async function () {
+      h.crm.respond(json(DESTINATIONS.busy));
+      const variables = { crm_scheme: 'fallback', hangup_after_bridge: 'true', continue_on_fail: 'true' };
+      const call = await h.pbx.placeCall(mode, { variables });
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['USER_BUSY', 'SUCCESS']);
+      expect((await h.recordOf(call.uuid)).result).to.equal('fallback-bridged');
+      if (h.pbx.can('router-commands') === true) expect(call.commands.filter((c) => c.headers['execute-app-name'] === 'multiset')).to.deep.equal([]);
+    });
+
     it('bridges a phone number through the gateway, normalised, bounded by callTimeout', async () => {
       h.crm.respond(json('+380 (12) 345-67-89'));
       const call = await h.pbx.placeCall(mode);

@@ -102,6 +102,24 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.crmSignal()?.aborted).to.equal(false);
   });
 
+  it('the set-up leaves multiset out when the channel data shows both variables set by the dialplan', async () => {
+    const c = start('sync', { connect: { variable_hangup_after_bridge: 'true', variable_continue_on_fail: 'TRUE' } });
+    await settle();
+    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], SET_UP.filter((name) => name !== 'multiset')]);
+  });
+
+  for (const [what, connect] of [
+    ['only hangup_after_bridge', { variable_hangup_after_bridge: 'true' }],
+    ['continue_on_fail naming some causes only', { variable_hangup_after_bridge: 'true', variable_continue_on_fail: 'USER_BUSY,NO_ANSWER' }],
+    ['hangup_after_bridge false', { variable_hangup_after_bridge: 'false', variable_continue_on_fail: 'true' }],
+  ] as const) {
+    it(`the set-up keeps multiset when the channel data shows ${what}`, async () => {
+      const c = start('async', { connect });
+      await settle();
+      expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], SET_UP]);
+    });
+  }
+
   it('asking → bridging → settled (bridged): the bridge carries the ringing bound; linger, then exit', async () => {
     const c = start('async');
     await c.answerCrm();
