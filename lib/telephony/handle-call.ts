@@ -18,7 +18,7 @@ import { handBack } from './hand-back.ts';
 import { letGo } from './let-go.ts';
 import type { CallLimits } from './limits.ts';
 import { openLine, type Line } from './line.ts';
-import { setUp } from './set-up.ts';
+import { ringWhileAsking, setUp } from './set-up.ts';
 
 export { DEFAULT_LIMITS, type CallLimits } from './limits.ts';
 
@@ -75,13 +75,15 @@ export const handleCall = (deps: CallDeps): ((session: EslSession) => HandledCal
 
 /** The call's life once admitted: set-up and CRM at once, the bridge, and the fallback. */
 async function route(line: Line, admitted: Admitted, deps: CallDeps): Promise<Ending> {
+  const askedAt = deps.clock.now();
   const asking = ask(deps.route, admitted, line.watch.signal);
   const setup = await setUp(line, admitted);
-  if (setup._tag !== 'Ready') {
+  const ready = setup._tag === 'Ready' ? await ringWhileAsking(line, admitted, asking.answer, askedAt) : setup;
+  if (ready._tag !== 'Ready') {
     asking.cancel();
     await asking.answer;
-    if (setup._tag === 'Refused') return handBack(line, admitted.mode, { ...admitted.facts, failure: 'SetupRefused', setupErrors: setup.errors });
-    return setup.failure === 'ReplyTimeout' ? handBack(line, admitted.mode, { ...admitted.facts, failure: 'ReplyTimeout' }) : lost({ ...admitted.facts, failure: setup.failure });
+    if (ready._tag === 'Refused') return handBack(line, admitted.mode, { ...admitted.facts, failure: 'SetupRefused', setupErrors: ready.errors });
+    return ready.failure === 'ReplyTimeout' ? handBack(line, admitted.mode, { ...admitted.facts, failure: 'ReplyTimeout' }) : lost({ ...admitted.facts, failure: ready.failure });
   }
   const answer = await asking.answer;
   if (line.watch.signal.aborted) {

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { withTimeout } from '../delay.ts';
 import { execute, plain, type EslCommand } from '../esl/command.ts';
 import type { FailureTag } from './call-record.ts';
 import type { Admitted } from './call-state.ts';
@@ -39,7 +40,7 @@ export const setUpCommands = (admitted: Admitted): readonly EslCommand[] => [
   NIX_EVENTS,
   plain('linger'),
   ...(admitted.bridgeVariablesSet ? [] : [execute('multiset', CALLER_CHANNEL_VARIABLES)]),
-  execute('ring_ready'),
+  ...(admitted.scheme.ringbackAfterMs === 0 ? [execute('ring_ready')] : []),
 ];
 
 export type SetUpResult =
@@ -55,8 +56,25 @@ const nameOf = (command: EslCommand): string => (command._tag === 'Plain' ? comm
  * result is a promise of its own, so that the orchestrator may start the CRM request beside it (and
  * could bridge without awaiting it).
  */
-export const setUp = async (line: Line, admitted: Admitted): Promise<SetUpResult> => {
-  const commands = setUpCommands(admitted);
+export const setUp = (line: Line, admitted: Admitted): Promise<SetUpResult> => sendSetUp(line, setUpCommands(admitted));
+
+const READY: SetUpResult = { _tag: 'Ready' };
+
+/**
+ * `ring_ready` (180 Ringing) for the caller once the CRM has taken the scheme's `ringbackAfterMs`
+ * (counted from the request's start) without answering; a CRM that answers sooner has its bridge go
+ * out with no ringing of ours, and the destination's own 180 and early media reach the caller.
+ * With 0 it went with the set-up. Settles when the answer came first, the caller went, or the
+ * `ring_ready` reply was read.
+ */
+export const ringWhileAsking = async (line: Line, admitted: Admitted, answer: Promise<unknown>, askedAt: number): Promise<SetUpResult> => {
+  const after = admitted.scheme.ringbackAfterMs;
+  if (after === 0) return READY;
+  const waited = await withTimeout(answer, Math.max(0, after - (line.clock.now() - askedAt)), line.watch.signal, line.clock);
+  return waited._tag === 'TimedOut' ? sendSetUp(line, [execute('ring_ready')]) : READY;
+};
+
+const sendSetUp = async (line: Line, commands: readonly EslCommand[]): Promise<SetUpResult> => {
   const replies = await line.send(commands, line.limits.replyMs);
   if (E.isLeft(replies)) {
     const failure = replies.left._tag === 'LetGo' ? 'SocketClosed' : replies.left._tag;

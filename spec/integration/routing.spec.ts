@@ -25,6 +25,8 @@ const SCHEMES = [
     fallback: { action: 'bridge', destination: DESTINATIONS.fallbackLogin },
   },
   { name: 'slow', url: '/json', destinationField: 'number_01', responseTimeout: 0.3 },
+  // No ringing of the router's own for any CRM this suite has (ringbackAfterMs is the default 200 elsewhere).
+  { name: 'quiet', url: '/json', destinationField: 'number_01', callTimeout: 1, responseTimeout: 1, ringbackAfterMs: 10_000 },
   { name: 'patient', url: '/json', destinationField: 'number_01', callTimeout: 30 },
   {
     name: 'fallback',
@@ -87,7 +89,7 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     it('sends exactly the commands of a routed call, the bridge with its Event-UUID', async function () {
       requires(this, h.pbx, 'router-commands');
       h.crm.respond(json(DESTINATIONS.login));
-      const call = await h.pbx.placeCall(mode);
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'quiet' } });
       const bridgeUuid = call.commands.find((c) => c.headers['execute-app-name'] === 'bridge')?.headers['Event-UUID'] ?? '';
       expect(bridgeUuid).to.match(/^[0-9a-f-]{36}$/);
       expect(call.commands.map((c) => c.raw)).to.deep.equal([
@@ -96,7 +98,6 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
         `nixevent ${UNREAD_TYPES.join(' ')}\n\n`,
         'linger\n\n',
         'sendmsg\ncall-command: execute\nexecute-app-name: multiset\nexecute-app-arg: hangup_after_bridge=true continue_on_fail=true\n\n',
-        'sendmsg\ncall-command: execute\nexecute-app-name: ring_ready\n\n',
         `sendmsg\ncall-command: execute\nexecute-app-name: bridge\nexecute-app-arg: {originate_timeout=1}user/${DESTINATIONS.login}\nEvent-UUID: ${bridgeUuid}\n\n`,
         'exit\n\n',
       ]);
@@ -135,6 +136,58 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['USER_BUSY', 'SUCCESS']);
       expect((await h.recordOf(call.uuid)).result).to.equal('fallback-bridged');
       if (h.pbx.can('router-commands') === true) expect(call.commands.filter((c) => c.headers['execute-app-name'] === 'multiset')).to.deep.equal([]);
+    });
+
+    const ringReady = (commands: ReadonlyArray<{ headers: Record<string, string> }>) =>
+      commands.flatMap((c, i) => (c.headers['execute-app-name'] === 'ring_ready' ? [i] : []));
+
+    it('has the caller hear ringing while a slow CRM thinks (ring_ready after ringbackAfterMs), then bridges', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond({ ...json(DESTINATIONS.login), delayMs: 600 });
+      const call = await h.pbx.placeCall(mode);
+      const rung = ringReady(call.commands);
+      expect(rung).to.have.length(1);
+      expect(call.commands[rung[0]!]!.atMs - call.commands[0]!.atMs).to.be.at.least(200);
+      expect(rung[0]).to.be.lessThan(call.commands.findIndex((c) => c.headers['execute-app-name'] === 'bridge'));
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
+    it('sends no ringing of its own when the CRM answers within ringbackAfterMs', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'quiet' } });
+      expect(ringReady(call.commands)).to.deep.equal([]);
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
+    it('rings while a slow CRM thinks, then takes the fallback bridge when it fails', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond({ status: 500, body: 'oops', delayMs: 600 });
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'fallback' } });
+      expect(ringReady(call.commands)).to.have.length(1);
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.fallbackLogin}`, 'SUCCESS']]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('fallback-bridged');
+    });
+
+    it('rings while a slow CRM thinks, then hands the call back when it fails and the fallback is the dialplan', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond({ status: 500, body: 'oops', delayMs: 600 });
+      const call = await h.pbx.placeCall(mode);
+      expect(ringReady(call.commands)).to.have.length(1);
+      expect(call.bridges).to.deep.equal([]);
+      expect(call.returnedToDialplan).to.equal(true);
+      expect(call.stuck).to.equal(undefined);
+    });
+
+    it('rings while a slow CRM thinks, and sends nothing more once the caller hangs up', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond({ ...json(DESTINATIONS.login), delayMs: 1_500 });
+      const call = await h.pbx.placeCall(mode, { callerHangupAtMs: 600 });
+      expect(ringReady(call.commands)).to.have.length(1);
+      expect(bridgeCommands(call.commands)).to.deep.equal([]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('caller-gone');
     });
 
     it('bridges a phone number through the gateway, normalised, bounded by callTimeout', async () => {
