@@ -147,7 +147,8 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       const call = await h.pbx.placeCall(mode);
       const rung = ringReady(call.commands);
       expect(rung).to.have.length(1);
-      expect(call.commands[rung[0]!]!.atMs - call.commands[0]!.atMs).to.be.at.least(200);
+      // Well past an at-once ring_ready; the emulator's millisecond stamps and Node's timers may differ by one.
+      expect(call.commands[rung[0]!]!.atMs - call.commands[0]!.atMs).to.be.at.least(190);
       expect(rung[0]).to.be.lessThan(call.commands.findIndex((c) => c.headers['execute-app-name'] === 'bridge'));
       expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
       expect((await h.recordOf(call.uuid)).result).to.equal('bridged');

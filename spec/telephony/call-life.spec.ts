@@ -124,6 +124,22 @@ describe('telephony: the call life, transition by transition (fake session, fake
     });
   }
 
+  it('a CRM answer before the set-up replies has its bridge written at once; a -ERR read afterwards is on the call line', async () => {
+    const connect = connectReply('sync');
+    const c = start('sync', { answer: (command) => (nameOf(command) === 'connect' ? connect : nameOf(command) === 'bridge' ? replyOf('+OK') : undefined) });
+    await settle();
+    await c.answerCrm();
+    expect(c.session.commands().slice(-2)).to.deep.equal(['multiset', 'bridge']);
+    for (const line of SET_UP) c.session.reply(replyOf(line === 'linger' ? '-ERR no' : '+OK'));
+    await settle();
+    await c.complete('SUCCESS');
+    await c.hangUp();
+    await c.linger();
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'bridged', setupErrors: ['linger: -ERR no'] });
+  });
+
   it('ringbackAfterMs 0: ring_ready goes with the set-up, at once', async () => {
     const c = start('async', { scheme: { ringbackAfterMs: 0 } });
     await settle();
