@@ -72,6 +72,7 @@ export const RpcMethod = checkedString('a JSON-RPC method name (1-128 characters
 
 export const CallTimeout = checkedNumber('an integer number of seconds 1..3600', (n) => Number.isInteger(n) && n >= 1 && n <= 3600);
 export const ResponseTimeout = checkedNumber('a number of seconds > 0 and <= 60', (n) => n > 0 && n <= 60);
+export const RingbackAfterMs = checkedNumber('an integer number of milliseconds 0..60000', (n) => Number.isInteger(n) && n >= 0 && n <= 60_000);
 
 export const Template = parsedString(
   'a string ("${name}" inserts a channel variable)',
@@ -120,6 +121,7 @@ const SchemeFields = struct(
     import: withDefault(Import, 'json'),
     callTimeout: withDefault(CallTimeout, 30),
     responseTimeout: withDefault(ResponseTimeout, 5),
+    ringbackAfterMs: withDefault(RingbackAfterMs, 200),
     params: withDefault(mapOf('an object of parameter name → value', ParamName, Template), {}),
     headers: withDefault(mapOf('an object of header name → value', HeaderName, HeaderValue), {}),
     gateway: SafeToken,

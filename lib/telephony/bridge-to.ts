@@ -19,8 +19,18 @@ export const bridgeTo = async (line: Line, bridging: Bridging, eventUuid: string
   else void line.watch.bridged.then(line.markDecided);
   const outcome = await attempt;
   if (outcome._tag === 'Answered' && !line.watch.signal.aborted) await hangUpLeftover(line);
+  if (outcome._tag === 'SignalBridged') {
+    // The call is up and talking: hanging up would cut it, and closing the socket would let the
+    // dialplan after `socket` run on it. The router keeps the socket until the channel hangs up.
+    line.markDecided();
+    await hangUp(line.watch.signal);
+  }
   return outcome;
 };
+
+/** Settles once the call's signal fires: the channel hung up, or the socket closed. */
+const hangUp = (signal: AbortSignal): Promise<void> =>
+  signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 
 /** Where a bridge that did connect, or cannot be followed any more, leaves the call. */
 export const afterBridge = (
@@ -29,7 +39,7 @@ export const afterBridge = (
   outcome: Exclude<BridgeResult, { _tag: 'NotConnected' }>,
   answered: 'bridged' | 'fallback-bridged',
 ): Settled | HandedBack | Lost => {
-  if (outcome._tag === 'Answered') return { _tag: 'Settled', result: answered, facts };
+  if (outcome._tag === 'Answered' || outcome._tag === 'SignalBridged') return { _tag: 'Settled', result: answered, facts };
   if (outcome._tag === 'CallerGone') return { _tag: 'Settled', result: 'caller-gone', facts: { failure: bridgeFailure(outcome.disposition), ...facts } };
   // A stalled bridge is FreeSWITCH's to finish: once it does, the dialplan after `socket` takes the call.
   if (outcome.stalled) return handBack(line, admitted.mode, { ...facts, failure: 'BridgeLost', failureDetail: outcome.reason });

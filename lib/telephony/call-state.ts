@@ -16,6 +16,8 @@ export interface Admitted {
   readonly call: Call;
   readonly mode: SocketMode;
   readonly scheme: Scheme;
+  /** The channel data shows `hangup_after_bridge` and `continue_on_fail` set: the set-up need not set them. */
+  readonly bridgeVariablesSet: boolean;
   readonly facts: CallFacts;
 }
 

@@ -50,6 +50,18 @@ export const callFromConnectReply = (
 
 export type SocketMode = 'async' | 'sync';
 
+/** FreeSWITCH's switch_true: how it reads a boolean channel variable. */
+const switchTrue = (value: string | undefined): boolean =>
+  value !== undefined && (/^(yes|on|true|t|enabled|active|allow)$/i.test(value) || (/^-?\d+$/.test(value) && Number.parseInt(value, 10) !== 0));
+
+/**
+ * Whether the channel already has what a bridge of the router's needs (the dialplan set it before
+ * `socket`): `hangup_after_bridge` and `continue_on_fail` both true. A `continue_on_fail` naming
+ * some causes only is not enough: every failed bridge must leave the caller up for the fallback.
+ */
+export const bridgeVariablesSetIn = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): boolean =>
+  switchTrue(reply.header('variable_hangup_after_bridge')) && switchTrue(reply.header('variable_continue_on_fail'));
+
 /** `Socket-Mode: static` is how FreeSWITCH names the sync mode of the `socket` application. */
 export const socketModeOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): SocketMode =>
   reply.header('Socket-Mode') === 'static' ? 'sync' : 'async';

@@ -7,7 +7,7 @@ import type { EslFailure, EslSession } from '../esl/session.ts';
 import type { Logger } from '../log.ts';
 import { selectScheme } from '../routing/select-scheme.ts';
 import { lost, type Admitted, type Lost, type Probe } from './call-state.ts';
-import { callFromConnectReply, controlOf, socketAddressOf, socketModeOf } from './channel-data.ts';
+import { bridgeVariablesSetIn, callFromConnectReply, controlOf, socketAddressOf, socketModeOf } from './channel-data.ts';
 import { handBack, type HandedBack } from './hand-back.ts';
 import type { Line } from './line.ts';
 
@@ -52,6 +52,7 @@ export async function connect(
     call,
     mode,
     scheme,
+    bridgeVariablesSet: bridgeVariablesSetIn(first),
     facts: { uuid: call.uuid, scheme: scheme.name, schemeReason: reason, caller: call.caller, called: call.called, mode },
   };
 }

@@ -5,7 +5,7 @@ import type { Clock } from '../delay.ts';
 import type { EslSession } from '../esl/session.ts';
 import type { Logger } from '../log.ts';
 import { showDestination } from '../core/destination.ts';
-import type { Router } from '../routing/route.ts';
+import type { Route, Router } from '../routing/route.ts';
 import { bridgeFailure } from '../core/call-failure.ts';
 import { ask } from './ask.ts';
 import { afterBridge, bridgeTo } from './bridge-to.ts';
@@ -18,7 +18,7 @@ import { handBack } from './hand-back.ts';
 import { letGo } from './let-go.ts';
 import type { CallLimits } from './limits.ts';
 import { openLine, type Line } from './line.ts';
-import { setUp } from './set-up.ts';
+import { ringWhileAsking, setUp, type SetUpResult } from './set-up.ts';
 
 export { DEFAULT_LIMITS, type CallLimits } from './limits.ts';
 
@@ -73,15 +73,24 @@ export const handleCall = (deps: CallDeps): ((session: EslSession) => HandledCal
   };
 };
 
-/** The call's life once admitted: set-up and CRM at once, the bridge, and the fallback. */
+/**
+ * The call's life once admitted: set-up and CRM at once, the bridge, and the fallback. FreeSWITCH
+ * carries out a socket's commands in the order it reads them, so a CRM answer that comes before the
+ * set-up's replies has its bridge written at once: it runs after the set-up all the same.
+ */
 async function route(line: Line, admitted: Admitted, deps: CallDeps): Promise<Ending> {
+  const askedAt = deps.clock.now();
   const asking = ask(deps.route, admitted, line.watch.signal);
-  const setup = await setUp(line, admitted);
-  if (setup._tag !== 'Ready') {
+  const settingUp = setUp(line, admitted);
+  const early = await Promise.race([settingUp.then(() => undefined), asking.answer]);
+  if (early !== undefined && E.isRight(early) && !line.watch.signal.aborted) return bridgeFound(line, admitted, early.right, settingUp, deps);
+  const setup = await settingUp;
+  const ready = setup._tag === 'Ready' ? await ringWhileAsking(line, admitted, asking.answer, askedAt) : setup;
+  if (ready._tag !== 'Ready') {
     asking.cancel();
     await asking.answer;
-    if (setup._tag === 'Refused') return handBack(line, admitted.mode, { ...admitted.facts, failure: 'SetupRefused', setupErrors: setup.errors });
-    return setup.failure === 'ReplyTimeout' ? handBack(line, admitted.mode, { ...admitted.facts, failure: 'ReplyTimeout' }) : lost({ ...admitted.facts, failure: setup.failure });
+    if (ready._tag === 'Refused') return handBack(line, admitted.mode, { ...admitted.facts, failure: 'SetupRefused', setupErrors: ready.errors });
+    return ready.failure === 'ReplyTimeout' ? handBack(line, admitted.mode, { ...admitted.facts, failure: 'ReplyTimeout' }) : lost({ ...admitted.facts, failure: ready.failure });
   }
   const answer = await asking.answer;
   if (line.watch.signal.aborted) {
@@ -89,10 +98,18 @@ async function route(line: Line, admitted: Admitted, deps: CallDeps): Promise<En
     return handBack(line, admitted.mode, { ...admitted.facts, failure: E.isLeft(answer) ? answer.left._tag : 'CallerHungUp' }, 'caller-gone');
   }
   if (E.isLeft(answer)) return fallBack(line, admitted, { ...admitted.facts, ...routingFailureFacts(answer.left) }, deps.newId);
-  const { right: found } = answer;
-  const facts = { ...admitted.facts, crmStatus: found.crmStatus, crmMs: roundMs(found.crmMs), destination: showDestination(found.destination), bridge: found.dialString };
+  return bridgeFound(line, admitted, answer.right, settingUp, deps);
+}
+
+/**
+ * The CRM's destination bridged, and the fallback if it does not connect. A set-up that FreeSWITCH
+ * refuses (or does not answer) once the bridge is out cannot stop it any more: the call line tells it.
+ */
+async function bridgeFound(line: Line, admitted: Admitted, found: Route, settingUp: Promise<SetUpResult>, deps: CallDeps): Promise<Ending> {
+  const routed = { ...admitted.facts, crmStatus: found.crmStatus, crmMs: roundMs(found.crmMs), destination: showDestination(found.destination), bridge: found.dialString };
+  const [outcome, setup] = await Promise.all([bridgeTo(line, { _tag: 'Bridging', admitted, endpoint: found.dialString, facts: routed }, deps.newId()), settingUp]);
+  const facts = setup._tag === 'Ready' ? routed : { ...routed, setupErrors: setup._tag === 'Refused' ? setup.errors : [`set-up: ${setup.failure}`] };
   const bridging: Bridging = { _tag: 'Bridging', admitted, endpoint: found.dialString, facts };
-  const outcome = await bridgeTo(line, bridging, deps.newId());
   if (outcome._tag !== 'NotConnected') return afterBridge(line, bridging, outcome, 'bridged');
   return fallBack(line, admitted, { ...facts, failure: bridgeFailure(outcome.disposition) }, deps.newId);
 }

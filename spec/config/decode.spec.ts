@@ -36,7 +36,7 @@ describe('config decoding', () => {
       expect(config.logLevel).to.equal('info');
       expect(config.selection).to.deep.equal({ variable: 'crm_scheme', byCalledNumber: [], default: 'default' });
       const s = config.schemes[0];
-      expect(s).to.include({ method: 'POST', submit: 'json', import: 'json', callTimeout: 30, responseTimeout: 5, paramsIn: 'query-or-body' });
+      expect(s).to.include({ method: 'POST', submit: 'json', import: 'json', callTimeout: 30, responseTimeout: 5, ringbackAfterMs: 200, paramsIn: 'query-or-body' });
       expect(s?.params).to.deep.equal({});
       expect(s?.headers).to.deep.equal({});
       expect(s?.fallback).to.deep.equal({ action: 'dialplan' });
@@ -97,6 +97,7 @@ describe('config decoding', () => {
       ['wrong type', withScheme({ callTimeout: '30' }), ['schemes[0].callTimeout: expected an integer number of seconds 1..3600, got "30"']],
       ['out of bounds', withScheme({ responseTimeout: 0 }), ['schemes[0].responseTimeout: expected a number of seconds > 0 and <= 60, got 0']],
       ['non-integer', withScheme({ callTimeout: 2.5 }), ['schemes[0].callTimeout: expected an integer number of seconds 1..3600, got 2.5']],
+      ['ringback too late', withScheme({ ringbackAfterMs: 60_001 }), ['schemes[0].ringbackAfterMs: expected an integer number of milliseconds 0..60000, got 60001']],
       ['misspelt setting', withScheme({ metod: 'GET' }), ['schemes[0].metod: unknown setting']],
       ['unknown top-level setting', { schemes: [scheme()], loglevel: 'info' }, ['loglevel: unknown setting']],
       ['unknown nested setting', { listen: { host: '127.0.0.1', prot: 1 }, schemes: [scheme()] }, ['listen.prot: unknown setting']],

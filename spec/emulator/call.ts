@@ -465,6 +465,7 @@ export class EmulatedCall {
     this.slots[Slot.Dialed] = urlEncode(d.target);
     this.slots[Slot.OtherUuid] = randomUUID();
     const behaviour = this.callee(d);
+    if (behaviour.kind === 'answer' && !this.answered && this.varIs('bypass_media')) return this.signalBridge(q, record, behaviour);
     const cont = this.varIs('continue_on_fail');
     const flow = F.bridgeFlow(d.kind, behaviour.kind, this.answered, cont, this.script.callerAckAt);
     this.execute(q, flow.execute);
@@ -516,6 +517,27 @@ export class EmulatedCall {
     }
     this.complete(q, flow.complete!, flow.overrides);
     this.context = flow.source === 'e2' ? 'e2' : 'c3';
+  }
+
+  /**
+   * Media bypass (bypass_media=true before `socket`): the callee's answer makes the bridge signal-bridge
+   * the legs and return at once, the call up (latin1-a, latin1-sync); in sync mode its reply comes then.
+   * Either side's BYE ends both legs.
+   */
+  private async signalBridge(q: QueuedApp, record: BridgeRecord, behaviour: Extract<CalleeBehaviour, { kind: 'answer' }>): Promise<void> {
+    const flow = F.signalBridgeFlow(this.script.mode);
+    record.outcome = 'SUCCESS';
+    this.execute(q, flow.execute);
+    this.event(flow.progress, { at: Slot.Progress });
+    if (await this.wait(behaviour.afterMs ?? 0)) return this.callerGoneWhileRinging(q, record);
+    this.markAnswered(flow.answer);
+    this.event(flow.signalBridge);
+    this.complete(q, flow.complete);
+    this.context = 'bypassed';
+    this.slots[Slot.Bridged] = this.nowUs();
+    for (const tpl of flow.up) this.event(tpl);
+    const ends = Math.min(behaviour.hangupAfterMs ?? Infinity, this.script.callerHangupAfterAnswerMs);
+    if (ends !== Infinity) this.after(ends, () => this.callerHangup());
   }
 
   /** The caller hung up while the bridge was still ringing: the bridge ends with ORIGINATOR_CANCEL. */

@@ -1,6 +1,7 @@
 // Scriptable behaviours of the emulator, driven by a bare `net` server standing in for the router.
 import { expect } from 'chai';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { templatesOf } from './templates.ts';
 import { FreeSwitchEmulator, FrameReader, header, parseHeaderBlock, type CallScript, type CallResult, type Frame } from './index.ts';
 
 interface Seen {
@@ -50,6 +51,23 @@ const completeOf = (seen: Seen, app: string): Frame =>
   seen.frames.find((f) => eventName(f) === 'CHANNEL_EXECUTE_COMPLETE' && eventVar(f, 'Application') === app)!;
 
 describe('emulator behaviours', () => {
+  for (const [mode, capture] of [['async', 'latin1-a-bridge-user'], ['sync', 'latin1-sync-a-bridge-user']] as const) {
+    it(`media bypass (${mode}): the events of ${capture}, the bridge complete at the answer with the call up`, async () => {
+      const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/1000@127.0.0.1', 'Event-UUID: b-1\n')],
+        { mode, variables: { bypass_media: 'true' }, callerHangupAfterAnswerMs: 50 });
+      const captured = templatesOf(capture).events.map((e) => e.eventName);
+      // The socket app's CHANNEL_PARK races the subscription; this capture's FreeSWITCH lost the race.
+      expect(seen.events.filter((e) => e !== 'CHANNEL_PARK')).to.deep.equal(captured);
+      const done = completeOf(seen, 'bridge');
+      expect(eventVar(done, 'Answer-State')).to.equal('answered');
+      expect(eventVar(done, 'variable_signal_bridge_to')).to.match(/^[0-9a-f-]{36}$/);
+      expect(eventVar(done, 'Application-UUID')).to.equal('b-1');
+      expect(seen.events.indexOf('CHANNEL_EXECUTE_COMPLETE')).to.be.lessThan(seen.events.indexOf('CHANNEL_HANGUP'));
+      expect(result.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
+      expect(result).to.deep.include({ callerHungUp: true, returnedToDialplan: false, sentExit: true });
+    });
+  }
+
   it('busy callee: bridge completes USER_BUSY / BUSY and the caller stays up with continue_on_fail', async () => {
     const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('set', 'continue_on_fail=true'), execute('bridge', 'user/2001')],
       { callee: () => ({ kind: 'busy' }), callerHangupAtMs: 100 });

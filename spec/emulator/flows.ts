@@ -3,7 +3,7 @@
 // real one; the capture letter is kept so a reader can open the file and check.
 import { loadCapture } from './capture.ts';
 import { encodeHeaderBlock, FrameReader, header, urlEncode, type Frame } from './frame.ts';
-import { fill, templatesOf, withAck, type EventTemplate, type Piece, type VarOp } from './templates.ts';
+import { fill, Slot, templatesOf, withAck, type EventTemplate, type Piece, type VarOp } from './templates.ts';
 import type { CalleeBehaviour, CallerAckAt, SocketMode } from './types.ts';
 import type { EndpointKind } from './dial-string.ts';
 
@@ -19,6 +19,8 @@ const CAP = {
   e: 'e-bridge-invalid-user',
   e2: 'e2-invalid-destinations-continue',
   syncA: 'sync-a-bridge-user',
+  bypass: 'latin1-a-bridge-user',
+  syncBypass: 'latin1-sync-a-bridge-user',
   inbound: 'inbound-auth-api-status',
 } as const;
 
@@ -125,12 +127,13 @@ export function isAppComplete(t: EventTemplate): boolean {
 }
 
 /** Where the channel stands when it hangs up, i.e. whose capture the hang-up sequence comes from. */
-export type TeardownKey = 'idle' | 'idle-answered' | 'bridged' | 'b' | 'c' | 'c3' | 'c4' | 'e2';
+export type TeardownKey = 'idle' | 'idle-answered' | 'bridged' | 'bypassed' | 'b' | 'c' | 'c3' | 'c4' | 'e2';
 
 /** Events from CHANNEL_HANGUP to CHANNEL_HANGUP_COMPLETE. In sync mode only CHANNEL_HANGUP ever arrives. */
 export function teardown(key: TeardownKey, mode: SocketMode): EventTemplate[] {
   const all = ((): EventTemplate[] => {
     switch (key) {
+      case 'bypassed': return mode === 'sync' ? [bypassEv('syncBypass', 5)] : evs('bypass', 9, 13).map(plainCaller);
       case 'idle': return evs('d', 1, 6);
       case 'idle-answered': return evs('d2', 9, 14);
       case 'bridged': return evs('a', 5, 12);
@@ -235,4 +238,42 @@ export function bridgeFlow(kind: EndpointKind, callee: CalleeBehaviour['kind'], 
       return { kind: 'fail', source: 'c3', disposition: 'USER_BUSY', execute: ev('c3', 6), complete: ev('c3', 7), overrides };
     }
   }
+}
+
+/**
+ * The latin1- captures are the media-bypass calls; their caller's Latin-1 display name becomes the
+ * caller slot, as the other captures' display name is the caller's number.
+ */
+const LATIN1_NAME = 'Jos%E9%20M%FCller';
+function plainPieces(pieces: readonly Piece[]): Piece[] {
+  return pieces.flatMap((p) => (typeof p === 'string' && p.includes(LATIN1_NAME) ? p.split(LATIN1_NAME).flatMap((part, i) => (i === 0 ? [part] : [Slot.Caller, part])) : [p]));
+}
+function plainCaller(t: EventTemplate): EventTemplate {
+  return { ...t, pre: plainPieces(t.pre), post: plainPieces(t.post), ops: t.ops.map((op) => ('set' in op ? { ...op, value: plainPieces(op.value) } : op)) };
+}
+const bypassEv = (cap: 'bypass' | 'syncBypass', i: number): EventTemplate => plainCaller(ev(cap, i));
+
+export interface SignalBridgeFlow {
+  execute: EventTemplate;
+  progress: EventTemplate;
+  answer: EventTemplate;
+  /** CHANNEL_EXECUTE of signal_bridge, which the bridge runs on the caller once the callee answered. */
+  signalBridge: EventTemplate;
+  /** The bridge's CHANNEL_EXECUTE_COMPLETE, right after the answer: the call is up, its media elsewhere. */
+  complete: EventTemplate;
+  /** Async mode: the park loop ends with the call up (UNPARK, the socket app's completion, STATE, BRIDGE). */
+  up: EventTemplate[];
+}
+
+/** An answered bridge with bypass_media=true (latin1-a, latin1-sync): a signal bridge. Hang-up: teardown('bypassed'). */
+export function signalBridgeFlow(mode: SocketMode): SignalBridgeFlow {
+  const cap = mode === 'sync' ? 'syncBypass' : 'bypass';
+  return {
+    execute: bypassEv(cap, 0),
+    progress: bypassEv(cap, 1),
+    answer: bypassEv(cap, 2),
+    signalBridge: bypassEv(cap, 3),
+    complete: bypassEv(cap, 4),
+    up: mode === 'sync' ? [] : [5, 6, 7, 8].map((i) => bypassEv('bypass', i)),
+  };
 }

@@ -20,7 +20,10 @@ export interface CallScript {
   uuid?: string;
   caller?: string;
   destination?: string;
-  /** Extra channel variables present in the connect reply (as if set by the dialplan before `socket`). */
+  /**
+   * Extra channel variables present in the connect reply (as if set by the dialplan before `socket`).
+   * `bypass_media: 'true'` makes an answered bridge a signal bridge, as a real FreeSWITCH does.
+   */
   variables?: Record<string, string>;
   /** Decides what the far end does; endpoint is the dial string without its {} block. Default: answer. */
   callee?: (endpoint: string) => CalleeBehaviour;

@@ -3,7 +3,7 @@ import { FreeSwitchEmulator } from '../emulator/index.ts';
 import { calleeFor } from './destinations.ts';
 
 /** What a scenario may need beyond placing a call; a PBX that cannot do it says why. */
-export const CAPABILITIES = ['router-commands', 'socket-reset', 'chunked-frames', 'caller-hangup-at', 'many-calls', 'latin1-caller'] as const;
+export const CAPABILITIES = ['router-commands', 'socket-reset', 'chunked-frames', 'caller-hangup-at', 'many-calls', 'latin1-caller', 'media-bypass'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** A call script, plus what only the integration PBXs offer. */

@@ -580,6 +580,7 @@ const REASONS: Partial<Record<Capability, string>> = {
   'router-commands': "a real FreeSWITCH does not show a third party the commands the router sends on its own socket; only their effects (channel events) are observable",
   'socket-reset': 'a real FreeSWITCH cannot be told to reset its outbound socket (mid-frame) on demand',
   'chunked-frames': 'a real FreeSWITCH writes its frames itself; how they are split into TCP segments cannot be chosen',
+  'media-bypass': "the driver's callers are loopback legs, which carry media themselves: bypass_media needs SIP on both legs (a sipp caller and callee, as the perf branch's scripts/bench/freeswitch-cost.ts has)",
 };
 
 export async function connectRealFreeSwitch(

@@ -25,6 +25,8 @@ const SCHEMES = [
     fallback: { action: 'bridge', destination: DESTINATIONS.fallbackLogin },
   },
   { name: 'slow', url: '/json', destinationField: 'number_01', responseTimeout: 0.3 },
+  // No ringing of the router's own for any CRM this suite has (ringbackAfterMs is the default 200 elsewhere).
+  { name: 'quiet', url: '/json', destinationField: 'number_01', callTimeout: 1, responseTimeout: 1, ringbackAfterMs: 10_000 },
   { name: 'patient', url: '/json', destinationField: 'number_01', callTimeout: 30 },
   {
     name: 'fallback',
@@ -34,6 +36,15 @@ const SCHEMES = [
     responseTimeout: 1,
     fallback: { action: 'bridge', destination: DESTINATIONS.fallbackLogin },
   },
+];
+
+/** What the router reads of a call's events (lib/telephony/channel-watch.ts), as FreeSWITCH names them. */
+const WATCHED = ['CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_PARK'];
+/** What `myevents` turns on besides (mod_event_socket.c), which the router unsubscribes from. */
+const UNREAD_TYPES = [
+  'CHANNEL_ANSWER', 'CHANNEL_APPLICATION', 'CHANNEL_CREATE', 'CHANNEL_DATA', 'CHANNEL_DESTROY', 'CHANNEL_EXECUTE', 'CHANNEL_ORIGINATE',
+  'CHANNEL_UUID', 'CHANNEL_OUTGOING', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_STATE', 'CHANNEL_UNBRIDGE', 'CHANNEL_UNPARK',
+  'DETECTED_SPEECH', 'DTMF', 'NOTALK', 'TALK',
 ];
 
 const json = (destination: string) => ({ body: JSON.stringify({ number_01: destination }), contentType: 'application/json' });
@@ -78,18 +89,106 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     it('sends exactly the commands of a routed call, the bridge with its Event-UUID', async function () {
       requires(this, h.pbx, 'router-commands');
       h.crm.respond(json(DESTINATIONS.login));
-      const call = await h.pbx.placeCall(mode);
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'quiet' } });
       const bridgeUuid = call.commands.find((c) => c.headers['execute-app-name'] === 'bridge')?.headers['Event-UUID'] ?? '';
       expect(bridgeUuid).to.match(/^[0-9a-f-]{36}$/);
       expect(call.commands.map((c) => c.raw)).to.deep.equal([
         'connect\n\n',
         'myevents\n\n',
+        `nixevent ${UNREAD_TYPES.join(' ')}\n\n`,
         'linger\n\n',
         'sendmsg\ncall-command: execute\nexecute-app-name: multiset\nexecute-app-arg: hangup_after_bridge=true continue_on_fail=true\n\n',
-        'sendmsg\ncall-command: execute\nexecute-app-name: ring_ready\n\n',
         `sendmsg\ncall-command: execute\nexecute-app-name: bridge\nexecute-app-arg: {originate_timeout=1}user/${DESTINATIONS.login}\nEvent-UUID: ${bridgeUuid}\n\n`,
         'exit\n\n',
       ]);
+    });
+
+    it('keeps a media-bypassed call up until it hangs up, though its bridge completes at the answer', async function () {
+      requires(this, h.pbx, 'media-bypass');
+      h.crm.respond(json(DESTINATIONS.login));
+      // Well past the router's hangupGraceMs (500 ms here): a router that took the completion for the end
+      // of the call would hang the caller up before.
+      const talkMs = 1_500;
+      const call = await h.pbx.placeCall(mode, { variables: { bypass_media: 'true' }, callerHangupAfterAnswerMs: talkMs });
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.login}`, 'SUCCESS']]);
+      expect(call.durationMs).to.be.at.least(talkMs);
+      expect(call.returnedToDialplan).to.equal(false);
+      expect(call.sentExit).to.equal(true);
+      expect(call.commands.filter((c) => c.headers['execute-app-name'] === 'hangup' || c.headers['call-command'] === 'hangup')).to.deep.equal([]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
+    it('lets go of a media-bypassed call that the callee ends', async function () {
+      requires(this, h.pbx, 'media-bypass');
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode, { variables: { bypass_media: 'true' }, callee: () => ({ kind: 'answer', hangupAfterMs: 800 }), callerHangupAfterAnswerMs: 5_000 });
+      expect(call.durationMs).to.be.within(800, 4_000);
+      expect(call.returnedToDialplan).to.equal(false);
+      expect(call.sentExit).to.equal(true);
+      expect(call.commands.filter((c) => c.headers['execute-app-name'] === 'hangup' || c.headers['call-command'] === 'hangup')).to.deep.equal([]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
+    it('sets no channel variables the dialplan already set, and still takes the fallback on a busy destination', async function () {
+      h.crm.respond(json(DESTINATIONS.busy));
+      const variables = { crm_scheme: 'fallback', hangup_after_bridge: 'true', continue_on_fail: 'true' };
+      const call = await h.pbx.placeCall(mode, { variables });
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['USER_BUSY', 'SUCCESS']);
+      expect((await h.recordOf(call.uuid)).result).to.equal('fallback-bridged');
+      if (h.pbx.can('router-commands') === true) expect(call.commands.filter((c) => c.headers['execute-app-name'] === 'multiset')).to.deep.equal([]);
+    });
+
+    const ringReady = (commands: ReadonlyArray<{ headers: Record<string, string> }>) =>
+      commands.flatMap((c, i) => (c.headers['execute-app-name'] === 'ring_ready' ? [i] : []));
+
+    it('has the caller hear ringing while a slow CRM thinks (ring_ready after ringbackAfterMs), then bridges', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond({ ...json(DESTINATIONS.login), delayMs: 600 });
+      const call = await h.pbx.placeCall(mode);
+      const rung = ringReady(call.commands);
+      expect(rung).to.have.length(1);
+      // Well past an at-once ring_ready; the emulator's millisecond stamps and Node's timers may differ by one.
+      expect(call.commands[rung[0]!]!.atMs - call.commands[0]!.atMs).to.be.at.least(190);
+      expect(rung[0]).to.be.lessThan(call.commands.findIndex((c) => c.headers['execute-app-name'] === 'bridge'));
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
+    it('sends no ringing of its own when the CRM answers within ringbackAfterMs', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'quiet' } });
+      expect(ringReady(call.commands)).to.deep.equal([]);
+      expect(call.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
+    });
+
+    it('rings while a slow CRM thinks, then takes the fallback bridge when it fails', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond({ status: 500, body: 'oops', delayMs: 600 });
+      const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'fallback' } });
+      expect(ringReady(call.commands)).to.have.length(1);
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.fallbackLogin}`, 'SUCCESS']]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('fallback-bridged');
+    });
+
+    it('rings while a slow CRM thinks, then hands the call back when it fails and the fallback is the dialplan', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond({ status: 500, body: 'oops', delayMs: 600 });
+      const call = await h.pbx.placeCall(mode);
+      expect(ringReady(call.commands)).to.have.length(1);
+      expect(call.bridges).to.deep.equal([]);
+      expect(call.returnedToDialplan).to.equal(true);
+      expect(call.stuck).to.equal(undefined);
+    });
+
+    it('rings while a slow CRM thinks, and sends nothing more once the caller hangs up', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond({ ...json(DESTINATIONS.login), delayMs: 1_500 });
+      const call = await h.pbx.placeCall(mode, { callerHangupAtMs: 600 });
+      expect(ringReady(call.commands)).to.have.length(1);
+      expect(bridgeCommands(call.commands)).to.deep.equal([]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('caller-gone');
     });
 
     it('bridges a phone number through the gateway, normalised, bounded by callTimeout', async () => {
@@ -271,6 +370,17 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect(call.returnedToDialplan).to.equal(true);
       const record = await h.recordOf(call.uuid);
       expect([record.failure, record.result]).to.deep.equal(['SocketNotFull', 'fallback-dialplan']);
+    });
+
+    it('is sent only the event types it reads, once it unsubscribes from the rest (nixevent)', async function () {
+      requires(this, h.pbx, 'router-commands');
+      h.crm.respond(json(DESTINATIONS.login));
+      const call = await h.pbx.placeCall(mode, { recordWritten: true });
+      // CHANNEL_DATA names the connect reply, which is no event.
+      const types = [...(call.written ?? '').matchAll(/^Event-Name: (\S+)$/gm)].map((m) => m[1]).filter((type) => type !== 'CHANNEL_DATA');
+      expect(types).to.include('CHANNEL_EXECUTE_COMPLETE');
+      expect(types.filter((type) => !WATCHED.includes(type!))).to.deep.equal([]);
+      expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
     });
 
     // Async mode only: the park loop's delay holds the bridge queued while the caller hangs up, so

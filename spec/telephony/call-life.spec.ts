@@ -10,17 +10,20 @@ import type { RoutingFailure } from '../../lib/core/failure.ts';
 import type { Route } from '../../lib/routing/route.ts';
 import { handleCall, type CallEnd, type HandledCall } from '../../lib/telephony/handle-call.ts';
 import { DEFAULT_LIMITS, type CallLimits } from '../../lib/telephony/limits.ts';
+import { NIX_EVENTS } from '../../lib/telephony/set-up.ts';
 import { FakeClock, settle } from '../support/fake-clock.ts';
 import { connectReply, FakeSession, nameOf, replyOf } from './fake-session.ts';
 
 const LIMITS: CallLimits = { replyMs: 1_000, lateReplyMs: 10_000, exitGraceMs: 2_000, ringSlackMs: 3_000, hangupGraceMs: 500 };
 const CALL_TIMEOUT_S = 20;
-const SET_UP = ['myevents', 'linger', 'multiset', 'ring_ready'];
+const NIX_EVENTS_LINE = NIX_EVENTS._tag === 'Plain' ? NIX_EVENTS.line : '';
+/** The set-up's one write; `ring_ready` goes only once the CRM has taken the scheme's ringbackAfterMs (default 200). */
+const SET_UP = ['myevents', NIX_EVENTS_LINE, 'linger', 'multiset'];
 
-const configOf = (fallback: Record<string, unknown> = { action: 'dialplan' }) => {
+const configOf = (fallback: Record<string, unknown> = { action: 'dialplan' }, scheme: Record<string, unknown> = {}) => {
   const decoded = decodeConfig({
     listen: { host: '127.0.0.1', port: 8084 },
-    schemes: [{ name: 'default', url: 'http://127.0.0.1:1/', import: 'http', gateway: 'pstn', callTimeout: CALL_TIMEOUT_S, fallback }],
+    schemes: [{ name: 'default', url: 'http://127.0.0.1:1/', import: 'http', gateway: 'pstn', callTimeout: CALL_TIMEOUT_S, fallback, ...scheme }],
   });
   if (E.isLeft(decoded)) throw new Error('bad spec config');
   return decoded.right.config;
@@ -31,7 +34,7 @@ type Answer = E.Either<RoutingFailure, Route>;
 const ROUTE: Route = { destination: { _tag: 'PhoneNumber', number: '380123456789' }, dialString: 'sofia/gateway/pstn/380123456789', crmStatus: 200, crmMs: 12.345 };
 
 /** One call driven by the spec: FreeSWITCH is a FakeSession, the CRM a promise the spec settles, time a FakeClock. */
-const start = (mode: 'async' | 'sync', options: { fallback?: Record<string, unknown>; connect?: Record<string, string | undefined>; answer?: (command: EslCommand) => ReplyFrame | undefined; routeThrows?: boolean } = {}) => {
+const start = (mode: 'async' | 'sync', options: { fallback?: Record<string, unknown>; scheme?: Record<string, unknown>; connect?: Record<string, string | undefined>; answer?: (command: EslCommand) => ReplyFrame | undefined; routeThrows?: boolean } = {}) => {
   const clock = new FakeClock();
   const session = new FakeSession();
   const logs: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
@@ -54,7 +57,7 @@ const start = (mode: 'async' | 'sync', options: { fallback?: Record<string, unkn
   let ids = 0;
   const connect = connectReply(mode, options.connect);
   session.answer = options.answer ?? ((command: EslCommand) => (nameOf(command) === 'connect' ? connect : replyOf('+OK')));
-  const handled: HandledCall = handleCall({ config: configOf(options.fallback), route, log, newId: () => `app-${++ids}`, clock, limits: LIMITS })(session);
+  const handled: HandledCall = handleCall({ config: configOf(options.fallback, options.scheme), route, log, newId: () => `app-${++ids}`, clock, limits: LIMITS })(session);
   let end: CallEnd | undefined;
   void handled.done.then((e) => (end = e));
   let decided = false;
@@ -99,6 +102,87 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], SET_UP]);
     expect(c.crmSignal()?.aborted).to.equal(false);
   });
+
+  for (const mode of ['async', 'sync'] as const) {
+    it(`${mode}: a CRM that answers within ringbackAfterMs gets its bridge with no ring_ready of ours`, async () => {
+      const c = start(mode);
+      await settle();
+      await c.clock.advance(199);
+      await c.answerCrm();
+      expect(c.session.commands()).to.deep.equal(['connect', ...SET_UP, 'bridge']);
+    });
+
+    it(`${mode}: a CRM still thinking after ringbackAfterMs has the caller hear ring_ready, then the bridge`, async () => {
+      const c = start(mode);
+      await settle();
+      await c.clock.advance(199);
+      expect(c.session.commands()).to.not.include('ring_ready');
+      await c.clock.advance(1);
+      expect(c.session.written.at(-1)?.map(nameOf)).to.deep.equal(['ring_ready']);
+      await c.answerCrm();
+      expect(c.session.commands().slice(-2)).to.deep.equal(['ring_ready', 'bridge']);
+    });
+  }
+
+  it('a CRM answer before the set-up replies has its bridge written at once; a -ERR read afterwards is on the call line', async () => {
+    const connect = connectReply('sync');
+    const c = start('sync', { answer: (command) => (nameOf(command) === 'connect' ? connect : nameOf(command) === 'bridge' ? replyOf('+OK') : undefined) });
+    await settle();
+    await c.answerCrm();
+    expect(c.session.commands().slice(-2)).to.deep.equal(['multiset', 'bridge']);
+    for (const line of SET_UP) c.session.reply(replyOf(line === 'linger' ? '-ERR no' : '+OK'));
+    await settle();
+    await c.complete('SUCCESS');
+    await c.hangUp();
+    await c.linger();
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'bridged', setupErrors: ['linger: -ERR no'] });
+  });
+
+  it('ringbackAfterMs 0: ring_ready goes with the set-up, at once', async () => {
+    const c = start('async', { scheme: { ringbackAfterMs: 0 } });
+    await settle();
+    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], [...SET_UP, 'ring_ready']]);
+  });
+
+  it('a ring_ready refused with -ERR hands the call back like the rest of the set-up', async () => {
+    const c = start('async', { answer: (command) => (nameOf(command) === 'connect' ? connectReply('async') : replyOf(nameOf(command) === 'ring_ready' ? '-ERR no' : '+OK')) });
+    await settle();
+    await c.clock.advance(200);
+    expect(c.crmSignal()?.aborted).to.equal(true);
+    await c.answerCrm(E.left({ _tag: 'CrmAborted' }));
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'fallback-dialplan', failure: 'SetupRefused', setupErrors: ['ring_ready: -ERR no'] });
+  });
+
+  it('a caller who hangs up while the CRM thinks gets no ring_ready', async () => {
+    const c = start('sync');
+    await settle();
+    await c.clock.advance(100);
+    await c.hangUp();
+    await c.clock.advance(500);
+    expect(c.session.commands()).to.not.include('ring_ready');
+  });
+
+  it('the set-up leaves multiset out when the channel data shows both variables set by the dialplan', async () => {
+    const c = start('sync', { connect: { variable_hangup_after_bridge: 'true', variable_continue_on_fail: 'TRUE' } });
+    await settle();
+    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], SET_UP.filter((name) => name !== 'multiset')]);
+  });
+
+  for (const [what, connect] of [
+    ['only hangup_after_bridge', { variable_hangup_after_bridge: 'true' }],
+    ['continue_on_fail naming some causes only', { variable_hangup_after_bridge: 'true', variable_continue_on_fail: 'USER_BUSY,NO_ANSWER' }],
+    ['hangup_after_bridge false', { variable_hangup_after_bridge: 'false', variable_continue_on_fail: 'true' }],
+  ] as const) {
+    it(`the set-up keeps multiset when the channel data shows ${what}`, async () => {
+      const c = start('async', { connect });
+      await settle();
+      expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], SET_UP]);
+    });
+  }
 
   it('asking → bridging → settled (bridged): the bridge carries the ringing bound; linger, then exit', async () => {
     const c = start('async');

@@ -50,12 +50,21 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       expect(await r.recordOf(result.uuid)).to.deep.include({ failure: 'ReplyTimeout', result: 'fallback-dialplan' });
     });
 
-    it('set-up replies later than replyMs (ReplyTimeout)', async () => {
-      r.crm.respond(json('380123456789'));
+    it('set-up replies later than replyMs (ReplyTimeout), the CRM slower still', async () => {
+      // A CRM that answered first would have its bridge out before the set-up's replies were due: see below.
+      r.crm.respond({ ...json('380123456789'), delayMs: 1_000 });
       const result = await call({ readLagMs: 1_500, readLagAfterConnect: true });
       continued(result);
       expect(result.bridges).to.deep.equal([]);
       expect(await r.recordOf(result.uuid)).to.deep.include({ failure: 'ReplyTimeout', result: 'fallback-dialplan' });
+    });
+
+    it('set-up replies later than replyMs, the CRM answering first: its bridge, already out, is followed to the end', async () => {
+      r.crm.respond(json('380123456789'));
+      const result = await call({ readLagMs: 1_500, readLagAfterConnect: true });
+      expect(result.stuck).to.equal(undefined);
+      expect(result.bridges.map((b) => b.outcome)).to.deep.equal(['SUCCESS']);
+      expect(await r.recordOf(result.uuid)).to.deep.include({ result: 'bridged', setupErrors: ['set-up: ReplyTimeout'] });
     });
 
     it('a set-up command refused with -ERR (SetupRefused)', async () => {

@@ -13,7 +13,9 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
     let r: RouterUnderTest;
     before(async () => {
       r = await startRouterUnderTest({ destinationField: 'number_01' }, { limits: { replyMs: 700, lateReplyMs: 10_000, exitGraceMs: 5_000 } });
-      r.crm.respond({ body: JSON.stringify({ number_01: '380123456789' }), contentType: 'application/json' });
+      // The CRM answers after replyMs: a late FreeSWITCH's set-up times out first, and the call is handed
+      // back (an answer before the set-up's replies would have its bridge written at once, and followed).
+      r.crm.respond({ body: JSON.stringify({ number_01: '380123456789' }), contentType: 'application/json', delayMs: 1_000 });
     });
     after(async () => r.stop());
 
