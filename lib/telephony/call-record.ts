@@ -1,6 +1,6 @@
 import type { CloseReason } from '../esl/session.ts';
 import type { FailureTag, RoutingFailure, RoutingFailureTag } from '../core/failure.ts';
-import type { SocketMode } from './channel-data.ts';
+import type { SocketMode } from '../esl/hand-back.ts';
 
 /** How the router let go of a call: the one word an operator greps the call lines for. */
 export type CallResult = 'bridged' | 'fallback-bridged' | 'fallback-dialplan' | 'caller-gone' | 'socket-lost';

@@ -48,11 +48,7 @@ export const callFromConnectReply = (
   });
 };
 
-export type SocketMode = 'async' | 'sync';
-
-/** `Socket-Mode: static` is how FreeSWITCH names the sync mode of the `socket` application. */
-export const socketModeOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): SocketMode =>
-  reply.header('Socket-Mode') === 'static' ? 'sync' : 'async';
+export type { SocketMode } from '../esl/hand-back.ts';
 
 /** `full`, or `single-channel` when the dialplan's `socket` line lacks `full`. */
 export const controlOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): string | undefined => reply.header('Control');

@@ -3,11 +3,12 @@ import type { Config } from '../config/codecs.ts';
 import { withTimeout } from '../delay.ts';
 import { plain } from '../esl/command.ts';
 import type { ReplyFrame } from '../esl/frame.ts';
+import { socketModeOf } from '../esl/hand-back.ts';
 import type { EslFailure, EslSession } from '../esl/session.ts';
 import type { Logger } from '../log.ts';
 import { selectScheme } from '../routing/select-scheme.ts';
 import { lost, type Admitted, type Lost, type Probe } from './call-state.ts';
-import { callFromConnectReply, controlOf, socketAddressOf, socketModeOf } from './channel-data.ts';
+import { callFromConnectReply, controlOf, socketAddressOf } from './channel-data.ts';
 import { handBack, type HandedBack } from './hand-back.ts';
 import type { Line } from './line.ts';
 
