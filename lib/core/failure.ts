@@ -51,6 +51,23 @@ export type AnswerFailure = UnparsableAnswer | MissingField | WrongFieldType | J
 export type RoutingFailure = FetchFailure | AnswerFailure;
 export type RoutingFailureTag = RoutingFailure['_tag'];
 
+// A record over every tag: adding a routing failure without listing it here does not compile.
+export const ROUTING_FAILURE_TAGS: Readonly<Record<RoutingFailureTag, true>> = {
+  CrmTimeout: true,
+  CrmUnreachable: true,
+  CrmTlsError: true,
+  CrmHttpStatus: true,
+  CrmBodyTooLarge: true,
+  CrmAborted: true,
+  UnparsableAnswer: true,
+  EmptyDestination: true,
+  MissingField: true,
+  WrongFieldType: true,
+  JsonRpcError: true,
+  UnsafeDestination: true,
+  ForbiddenDestination: true,
+};
+
 /**
  * Every tag a call line's `failure` can carry: the CRM's (above) and the telephony's
  * (`call-failure.ts`). This is the one registry: a failure is one of these or it does not exist.

@@ -1,5 +1,5 @@
 import type { CloseReason } from '../esl/session.ts';
-import type { FailureTag, RoutingFailure, RoutingFailureTag } from '../core/failure.ts';
+import { ROUTING_FAILURE_TAGS, type FailureTag, type RoutingFailure } from '../core/failure.ts';
 import type { SocketMode } from '../esl/hand-back.ts';
 
 /** How the router let go of a call: the one word an operator greps the call lines for. */
@@ -61,20 +61,8 @@ export const callRecord = (facts: CallFacts, result: CallResult, ms: number, soc
   ms: roundMs(ms),
 });
 
-const CRM_FAULTS: ReadonlySet<string> = new Set<RoutingFailureTag>([
-  'CrmTimeout',
-  'CrmUnreachable',
-  'CrmTlsError',
-  'CrmHttpStatus',
-  'CrmBodyTooLarge',
-  'UnparsableAnswer',
-  'EmptyDestination',
-  'MissingField',
-  'WrongFieldType',
-  'JsonRpcError',
-  'UnsafeDestination',
-  'ForbiddenDestination',
-]);
+/** Every routing failure is the CRM's but CrmAborted: the caller hung up while the CRM was asked. */
+const CRM_FAULTS: ReadonlySet<string> = new Set(Object.keys(ROUTING_FAILURE_TAGS).filter((tag) => tag !== 'CrmAborted'));
 
 /** A call the CRM failed, or one the router lost, wants the operator's eye; every other call is routine. */
 export const recordLevel = (record: CallRecord): 'info' | 'warn' =>
