@@ -21,11 +21,22 @@ export interface CallFacts {
   readonly bridge?: string;
   readonly failure?: FailureTag;
   readonly failureDetail?: string;
-  /** The failure's own detail, for the operator: Node's error `code`, the answer's `field` and what it `got`, the parser's `reason`. */
+  /**
+   * A CRM failure's own detail, for the operator: Node's error `code` or JSON-RPC's `code` and
+   * `message`, the answer's `field` and what it `got`, the parser's `reason`, the refused destination
+   * (`raw`, `number`, `login`/`domain`), the bound that was hit (`timeoutMs`, `limit`).
+   */
   readonly code?: string | number | null;
+  readonly message?: string;
   readonly field?: string;
   readonly got?: string;
   readonly reason?: string;
+  readonly raw?: string;
+  readonly number?: string;
+  readonly login?: string;
+  readonly domain?: string;
+  readonly timeoutMs?: number;
+  readonly limit?: number;
   /** Set-up commands FreeSWITCH refused, as `command: reply`. */
   readonly setupErrors?: readonly string[];
   readonly fallback?: 'bridge' | 'dialplan';
@@ -44,15 +55,15 @@ export interface CallRecord extends CallFacts {
 export const roundMs = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** What the call line says of a CRM failure: its tag, the exchange's figures and its own detail. */
-export const routingFailureFacts = (failure: RoutingFailure): CallFacts => ({
-  failure: failure._tag,
-  ...(failure.status === undefined ? {} : { crmStatus: failure.status }),
-  ...(failure.ms === undefined ? {} : { crmMs: roundMs(failure.ms) }),
-  ...('code' in failure ? { code: failure.code } : {}),
-  ...('field' in failure ? { field: failure.field } : {}),
-  ...('got' in failure ? { got: failure.got } : {}),
-  ...('reason' in failure ? { reason: failure.reason } : {}),
-});
+export const routingFailureFacts = (failure: RoutingFailure): CallFacts => {
+  const { _tag, status, ms, ...detail } = failure;
+  return {
+    failure: _tag,
+    ...(status === undefined ? {} : { crmStatus: status }),
+    ...(ms === undefined ? {} : { crmMs: roundMs(ms) }),
+    ...detail,
+  };
+};
 
 export const callRecord = (facts: CallFacts, result: CallResult, ms: number, socketClose: CloseReason | undefined): CallRecord => ({
   ...facts,
