@@ -1,7 +1,8 @@
 /**
- * The one registry of failure tags: every way a call can fail is a tagged
- * value declared here, with its detail as data (`code`, `field`/`got`,
- * `reason`, `status`, ...) so the call line can carry it as is.
+ * The one registry of failure tags (`FailureTag`): the routing (CRM) failures
+ * are tagged values declared here, with their detail as data (`code`,
+ * `field`/`got`, `reason`, `status`, ...) so the call line can carry it as is;
+ * the telephony tags are listed in call-failure.ts.
  *
  * The CRM's failures lead to the scheme's fallback; `status` and `ms`
  * describe the CRM exchange when one took place.
