@@ -49,10 +49,11 @@ export interface RouterOptions {
 /** The router as a whole: the event-socket server with every connection handled as one call. */
 export const startRouter = async (options: RouterOptions): Promise<RunningRouter> => {
   const { log, metrics } = options;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const baseRoute = options.route ?? makeRouter({ log, fetch: makeGotFetch() });
   const route = metrics ? metrics.instrument(baseRoute) : baseRoute;
   const handlerFor = (config: Config): ((session: EslSession) => HandledCall) =>
-    handleCall({ config, log, route, newId: randomUUID, clock: systemClock, limits: options.limits ?? DEFAULT_LIMITS });
+    handleCall({ config, log, route, newId: randomUUID, clock: systemClock, limits });
   // Each call takes the handler current when its connection arrives, and with it that config.
   let current = { config: options.config, handle: handlerFor(options.config) };
   const undecided = new Set<Promise<void>>();
@@ -79,7 +80,7 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
     },
     { events: WATCHED_EVENTS },
     (error) => log.error({ err: error }, 'event socket listener error'),
-    { log },
+    { log, replyMs: limits.replyMs, lateReplyMs: limits.lateReplyMs },
   );
   metrics?.observeServer({ activeCalls: server.sessionCount, listenerCounts: server.counts, probes: () => probes });
   return {

@@ -5,23 +5,18 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RoutingFailureTag } from '../core/failure.ts';
+import { CALL_FAILURE_TAGS } from '../core/call-failure.ts';
+import { ROUTING_FAILURE_TAGS } from '../core/failure.ts';
+import type { ConnectionCounts } from '../esl/outbound-server.ts';
 import type { CloseReason } from '../esl/session.ts';
 import type { Router } from '../routing/route.ts';
-import type { CallRecord } from '../telephony/call-record.ts';
-
-/** What the event-socket listener counts of connections it never turned into calls. */
-export interface ListenerCounts {
-  readonly refusedNotAllowed: number;
-  readonly refusedOverLimit: number;
-  readonly acceptErrors: number;
-}
+import type { CallRecord, CallResult } from '../telephony/call-record.ts';
 
 export interface ServerSources {
   /** Calls whose socket is open. */
   readonly activeCalls: () => number;
   /** The listener's own counts, when it keeps them. */
-  readonly listenerCounts?: () => ListenerCounts;
+  readonly listenerCounts?: () => ConnectionCounts;
   /** Connections that closed without a byte: probes, not calls. */
   readonly probes?: () => number;
 }
@@ -35,28 +30,14 @@ export interface RouterMetrics {
   readonly reloaded: (outcome: 'applied' | 'refused') => void;
 }
 
-// A record over every tag: adding a routing failure without listing it here does not compile.
-const ROUTING_FAILURE_TAGS: Readonly<Record<RoutingFailureTag, true>> = {
-  CrmTimeout: true,
-  CrmUnreachable: true,
-  CrmTlsError: true,
-  CrmHttpStatus: true,
-  CrmBodyTooLarge: true,
-  CrmAborted: true,
-  UnparsableAnswer: true,
-  EmptyDestination: true,
-  MissingField: true,
-  WrongFieldType: true,
-  JsonRpcError: true,
-  UnsafeDestination: true,
-  ForbiddenDestination: true,
-};
+/**
+ * Why a call fell back: every tag of the registry (routing and telephony), and one label for all the
+ * bridge dispositions, whose text is FreeSWITCH's and so not a closed set.
+ */
+const FALLBACK_REASONS: ReadonlySet<string> = new Set([...Object.keys(ROUTING_FAILURE_TAGS), ...CALL_FAILURE_TAGS]);
 
-/** Why a call fell back that is not a CRM failure: the telephony layer's own tags. */
-const TELEPHONY_REASONS = ['BadChannelData', 'InternalError', 'BridgeNotConnected'] as const;
-const FALLBACK_REASONS: ReadonlySet<string> = new Set([...Object.keys(ROUTING_FAILURE_TAGS), ...TELEPHONY_REASONS]);
-
-const RESULTS: ReadonlySet<string> = new Set(['bridged', 'fallback-dialplan', 'fallback-bridged', 'caller-gone', 'socket-lost']);
+const RESULT_RECORD: Readonly<Record<CallResult, true>> = { bridged: true, 'fallback-dialplan': true, 'fallback-bridged': true, 'caller-gone': true, 'socket-lost': true };
+const RESULTS: ReadonlySet<string> = new Set(Object.keys(RESULT_RECORD));
 
 /** FreeSWITCH's originate dispositions (hangup cause names) a bridge is expected to end with. */
 const DISPOSITIONS: ReadonlySet<string> = new Set([
@@ -101,7 +82,7 @@ const statusLabel = (status: number | undefined): string =>
   status === undefined ? 'none' : Number.isInteger(status) && status >= 100 && status <= 599 ? String(status) : 'invalid';
 
 const fallbackReason = (failure: string | undefined): string =>
-  failure?.startsWith('Bridge:') === true ? 'BridgeNotConnected' : closed(FALLBACK_REASONS, failure, 'Other');
+  failure?.startsWith('Bridge:') === true ? 'Bridge' : closed(FALLBACK_REASONS, failure, 'Other');
 
 const dispositionOf = (text: string | undefined): string =>
   text?.startsWith('Bridge:') === true ? closed(DISPOSITIONS, text.slice('Bridge:'.length), 'OTHER') : 'UNKNOWN';
@@ -167,7 +148,7 @@ export function createMetrics(options: MetricsOptions): RouterMetrics {
     },
   });
   // A counter's value can only grow by inc(); the listener keeps totals, so each scrape adds what grew.
-  const listenerCounter = (name: string, help: string, read: (counts: ListenerCounts) => number): void => {
+  const listenerCounter = (name: string, help: string, read: (counts: ConnectionCounts) => number): void => {
     let seen = 0;
     new Counter({
       name,

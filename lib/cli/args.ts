@@ -4,6 +4,7 @@
  * commander or yargs would add a dependency for sub-command help we can write in a dozen lines.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
 
 export type Command =
   | { readonly _tag: 'Help' }
@@ -70,14 +71,15 @@ const usage = (message: string): Command => ({ _tag: 'Usage', message });
 const onlyConfig = (positionals: readonly string[], command: string): string | undefined | Command =>
   positionals.length > 1 ? usage(`${command} takes one configuration file, got ${positionals.length}: ${positionals.join(' ')}`) : positionals[0];
 
-function parseVariables(pairs: readonly string[]): Record<string, string> | Command {
+/** An Either, not a union with Command: the user's record may itself hold a `_tag` key. */
+function parseVariables(pairs: readonly string[]): E.Either<Command, Record<string, string>> {
   const variables: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) return usage(`--var expects name=value, got ${JSON.stringify(pair)}`);
+    if (eq <= 0) return E.left(usage(`--var expects name=value, got ${JSON.stringify(pair)}`));
     Object.defineProperty(variables, pair.slice(0, eq), { value: pair.slice(eq + 1), enumerable: true, writable: true, configurable: true });
   }
-  return variables;
+  return E.right(variables);
 }
 
 const isCommand = (x: unknown): x is Command => typeof x === 'object' && x !== null && '_tag' in x;
@@ -95,14 +97,14 @@ export function parseCommandLine(argv: readonly string[]): Command {
       if (values.version === true) return { _tag: 'Version' };
       if (values.caller === undefined || values.called === undefined) return usage('try needs --caller NUMBER and --called NUMBER');
       const variables = parseVariables(values.var ?? []);
-      if (isCommand(variables)) return variables;
+      if (E.isLeft(variables)) return variables.left;
       return {
         _tag: 'Try',
         config: values.config,
         scheme: values.scheme,
         caller: values.caller,
         called: values.called,
-        variables,
+        variables: variables.right,
         json: values.json === true,
       };
     }

@@ -33,6 +33,3 @@ export type CallFailureTag = (typeof CALL_FAILURE_TAGS)[number];
 export type BridgeFailureTag = `Bridge:${string}`;
 
 export const bridgeFailure = (disposition: string): BridgeFailureTag => `Bridge:${disposition}`;
-
-export const isCallFailureTag = (tag: string): tag is CallFailureTag | BridgeFailureTag =>
-  (CALL_FAILURE_TAGS as readonly string[]).includes(tag) || tag.startsWith('Bridge:');

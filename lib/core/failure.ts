@@ -1,7 +1,8 @@
 /**
- * The one registry of failure tags: every way a call can fail is a tagged
- * value declared here, with its detail as data (`code`, `field`/`got`,
- * `reason`, `status`, ...) so the call line can carry it as is.
+ * The one registry of failure tags (`FailureTag`): the routing (CRM) failures
+ * are tagged values declared here, with their detail as data (`code`,
+ * `field`/`got`, `reason`, `status`, ...) so the call line can carry it as is;
+ * the telephony tags are listed in call-failure.ts.
  *
  * The CRM's failures lead to the scheme's fallback; `status` and `ms`
  * describe the CRM exchange when one took place.
@@ -50,6 +51,23 @@ export type AnswerFailure = UnparsableAnswer | MissingField | WrongFieldType | J
 /** Why the CRM could not route a call. */
 export type RoutingFailure = FetchFailure | AnswerFailure;
 export type RoutingFailureTag = RoutingFailure['_tag'];
+
+// A record over every tag: adding a routing failure without listing it here does not compile.
+export const ROUTING_FAILURE_TAGS: Readonly<Record<RoutingFailureTag, true>> = {
+  CrmTimeout: true,
+  CrmUnreachable: true,
+  CrmTlsError: true,
+  CrmHttpStatus: true,
+  CrmBodyTooLarge: true,
+  CrmAborted: true,
+  UnparsableAnswer: true,
+  EmptyDestination: true,
+  MissingField: true,
+  WrongFieldType: true,
+  JsonRpcError: true,
+  UnsafeDestination: true,
+  ForbiddenDestination: true,
+};
 
 /**
  * Every tag a call line's `failure` can carry: the CRM's (above) and the telephony's

@@ -1,13 +1,15 @@
 import { BlockList, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import * as E from 'fp-ts/lib/Either.js';
 import type { PeerRange } from '../config/codecs.ts';
+import type { Logger } from '../routing/logger.ts';
 import { plain } from './command.ts';
 import type { FrameReaderOptions } from './frame-reader.ts';
+import { handBackCommands, socketModeOf } from './hand-back.ts';
 import { createSession, type EslSession } from './session.ts';
 
 /** Connections the server did not turn into sessions, since it started. */
 export interface ConnectionCounts {
-  /** Closed on accept: the peer's address is not in `listen.allow`. */
+  /** Handed back to FreeSWITCH's dialplan unrouted: the peer's address is not in `listen.allow`. */
   readonly refusedNotAllowed: number;
   /** Handed back to FreeSWITCH's dialplan unrouted: `maxConnections` sessions were open. */
   readonly refusedOverLimit: number;
@@ -22,7 +24,7 @@ export interface OutboundServer {
   readonly counts: () => ConnectionCounts;
   /** Stops accepting new connections; open sessions carry on. */
   readonly stopAccepting: () => void;
-  /** Settles once every over-limit hand-back in flight has ended (each is bounded by `handBackMs`). */
+  /** Settles once every hand-back in flight has ended (each is bounded by `replyMs + 2 × lateReplyMs`). */
   readonly handedBack: () => Promise<void>;
 }
 
@@ -35,20 +37,15 @@ export interface OutboundListen {
   readonly maxConnections?: number;
 }
 
-/** The logging the server needs; a pino Logger satisfies it. */
-export interface OutboundLog {
-  debug(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 export interface OutboundOptions {
-  readonly log?: OutboundLog;
+  readonly log?: Pick<Logger, 'debug' | 'warn'>;
   /** Milliseconds, for the over-limit warning's pace (specs inject a clock). */
   readonly now?: () => number;
   /** At most one over-limit warning per this many ms. */
   readonly warnEveryMs?: number;
-  /** How long an over-limit connection's hand-back may take before it is cut. */
-  readonly handBackMs?: number;
+  /** The calls' own bounds (lib/telephony/limits.ts), for the hand-back of a connection not taken. */
+  readonly replyMs?: number;
+  readonly lateReplyMs?: number;
 }
 
 /**
@@ -60,33 +57,44 @@ export interface OutboundOptions {
  * Linux's defaults, 75 s × 9, notice a dead host about 12 minutes later).
  */
 const KEEPALIVE_DELAY_MS = 60_000;
-/** An over-limit hand-back is a couple of round trips on a healthy FreeSWITCH. */
-const HAND_BACK_MS = 2_000;
 /** Hand-backs in flight at most; past that a flood of connections is closed at once. */
 const HAND_BACKS_AT_ONCE = 1_000;
 const WARN_EVERY_MS = 10_000;
+/** lib/telephony/limits.ts's defaults; the router passes its own. */
+const DEFAULT_REPLY_MS = 5_000;
+const DEFAULT_LATE_REPLY_MS = 30_000;
 
 const peerFamily = (socket: Socket): 'ipv4' | 'ipv6' => (socket.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4');
 
 /**
- * An over-limit connection is a call FreeSWITCH is waiting on: it is handed back to the dialplan
- * rather than just closed. Measured on FreeSWITCH 1.10.12: in async mode a socket closed before the
- * socket application has entered its park loop leaves the caller parked for good (mod_event_socket.c
- * socket_function parks once the listener is done), while `connect` then `resume` then closing
- * continues the dialplan; in sync mode closing after `connect` continues it, and `resume` would leave
- * the channel in CS_RESET for good. So: `connect`, `resume` unless the reply says `Socket-Mode: static`
- * (sync), close; the whole bounded by `handBackMs`.
+ * A connection the router does not take (a peer outside `listen.allow`, or one over
+ * `listen.maxConnections`) may still be a call FreeSWITCH is waiting on: it is handed back to the
+ * dialplan rather than just closed. Measured on FreeSWITCH 1.10.12: an async socket closed without a
+ * command leaves the caller parked until they hang up (mod_event_socket.c socket_function parks once
+ * the listener is done). So: `connect`, the hand-back rule on the reply's Socket-Mode (handBackCommands),
+ * our end, then FreeSWITCH's close. The reply is waited for as long as a call's (`replyMs +
+ * lateReplyMs`): without it the mode is unknown and nothing safe can be sent. After it no byte of the
+ * peer's is parsed, and the socket is destroyed only if FreeSWITCH has not closed within `lateReplyMs`
+ * of our end: a reset before then could discard a `resume` it has not read yet.
  */
-const handBack = (socket: Socket, ms: number): Promise<void> => {
+const handBack = (socket: Socket, replyMs: number, lateReplyMs: number): Promise<void> => {
   const session = createSession(socket, { events: new Set() });
-  const cut = setTimeout(session.destroy, ms);
+  let cut = setTimeout(session.destroy, replyMs + lateReplyMs);
   const ended = session.closed.then(() => clearTimeout(cut));
   void (async () => {
-    const connected = await session.send([plain('connect')], ms)();
-    if (E.isLeft(connected)) return;
+    const connected = await session.send([plain('connect')], replyMs + lateReplyMs)();
+    if (E.isLeft(connected)) {
+      session.destroy();
+      return;
+    }
+    socket.removeAllListeners('data');
+    socket.resume();
     const [reply] = connected.right;
-    if (reply?._tag === 'CommandReply' && reply.header('Socket-Mode') !== 'static') await session.send([plain('resume')], ms)();
+    const commands = reply?._tag === 'CommandReply' ? handBackCommands(socketModeOf(reply), false) : [];
+    if (commands.length > 0) void session.send(commands)();
     session.end();
+    clearTimeout(cut);
+    cut = setTimeout(session.destroy, lateReplyMs);
   })();
   return ended;
 };
@@ -95,8 +103,10 @@ const handBack = (socket: Socket, ms: number): Promise<void> => {
  * The socket server FreeSWITCH's `socket` application dials, one connection per call.
  * `noDelay`: a command is a few small writes' worth of bytes and every one of them is on a caller's
  * post-dial delay; with Nagle on, modesl measured ~44 ms per round trip instead of ~2 ms.
- * A peer outside `allow` is destroyed on accept, before a byte is read or written: the event socket
- * takes commands from whoever connects, so what it reads is only ever FreeSWITCH's.
+ * A peer outside `allow` is never routed: the event socket takes commands from whoever connects, so
+ * what it routes is only ever FreeSWITCH's. It is handed back like a call over the limit (a FreeSWITCH
+ * host missing from the list would otherwise park every async caller), and of its bytes only the
+ * `connect` reply is parsed.
  */
 export const listenOutbound = (
   listen: OutboundListen,
@@ -105,7 +115,7 @@ export const listenOutbound = (
   onError: (error: Error) => void,
   options: OutboundOptions = {},
 ): Promise<OutboundServer> => {
-  const { log, now = () => performance.now(), warnEveryMs = WARN_EVERY_MS, handBackMs = HAND_BACK_MS } = options;
+  const { log, now = () => performance.now(), warnEveryMs = WARN_EVERY_MS, replyMs = DEFAULT_REPLY_MS, lateReplyMs = DEFAULT_LATE_REPLY_MS } = options;
   const allowed = listen.allow && new BlockList();
   for (const range of listen.allow ?? []) allowed?.addSubnet(range.network, range.prefix, range.family);
   const maxConnections = listen.maxConnections ?? Infinity;
@@ -116,6 +126,16 @@ export const listenOutbound = (
   let acceptErrors = 0;
   let lastWarnAt = -Infinity;
   let overLimitSinceWarn = 0;
+
+  const handBackAtMost = (socket: Socket): void => {
+    if (handBacks.size >= HAND_BACKS_AT_ONCE) {
+      socket.destroy();
+      return;
+    }
+    const ended = handBack(socket, replyMs, lateReplyMs);
+    handBacks.add(ended);
+    void ended.then(() => handBacks.delete(ended));
+  };
 
   const refuseOverLimit = (socket: Socket): void => {
     refusedOverLimit++;
@@ -128,13 +148,7 @@ export const listenOutbound = (
       );
       overLimitSinceWarn = 0;
     }
-    if (handBacks.size >= HAND_BACKS_AT_ONCE) {
-      socket.destroy();
-      return;
-    }
-    const ended = handBack(socket, handBackMs);
-    handBacks.add(ended);
-    void ended.then(() => handBacks.delete(ended));
+    handBackAtMost(socket);
   };
 
   const server: Server = createServer({ noDelay: true }, (socket) => {
@@ -142,8 +156,8 @@ export const listenOutbound = (
     // `remoteAddress` is gone when the peer reset before the accept was handled.
     if (allowed && (address === undefined || !allowed.check(address, peerFamily(socket)))) {
       refusedNotAllowed++;
-      socket.destroy();
-      log?.debug({ peer: address, refusedNotAllowed }, 'connection refused: peer not in listen.allow');
+      log?.debug({ peer: address, refusedNotAllowed }, 'connection refused: peer not in listen.allow; handed back to the dialplan unrouted');
+      handBackAtMost(socket);
       return;
     }
     socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);

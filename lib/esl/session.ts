@@ -36,7 +36,10 @@ export interface EslSession {
   readonly onFrame: (listener: (frame: Frame) => void) => () => void;
   readonly closed: Promise<CloseReason>;
   readonly isClosed: () => boolean;
-  /** Closes our side once written data has gone: FreeSWITCH then resumes the dialplan. */
+  /**
+   * Closes our side once written data has gone. Whether FreeSWITCH then continues the dialplan depends
+   * on what was written first: see the hand-back rule (hand-back.ts, handBackCommands).
+   */
   readonly end: () => void;
   readonly destroy: () => void;
   /** Bytes received so far: none at all means a bare TCP probe, not a FreeSWITCH call. */

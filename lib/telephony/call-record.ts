@@ -1,6 +1,6 @@
 import type { CloseReason } from '../esl/session.ts';
-import type { FailureTag, RoutingFailure, RoutingFailureTag } from '../core/failure.ts';
-import type { SocketMode } from './channel-data.ts';
+import { ROUTING_FAILURE_TAGS, type FailureTag, type RoutingFailure } from '../core/failure.ts';
+import type { SocketMode } from '../esl/hand-back.ts';
 
 /** How the router let go of a call: the one word an operator greps the call lines for. */
 export type CallResult = 'bridged' | 'fallback-bridged' | 'fallback-dialplan' | 'caller-gone' | 'socket-lost';
@@ -21,11 +21,22 @@ export interface CallFacts {
   readonly bridge?: string;
   readonly failure?: FailureTag;
   readonly failureDetail?: string;
-  /** The failure's own detail, for the operator: Node's error `code`, the answer's `field` and what it `got`, the parser's `reason`. */
+  /**
+   * A CRM failure's own detail, for the operator: Node's error `code` or JSON-RPC's `code` and
+   * `message`, the answer's `field` and what it `got`, the parser's `reason`, the refused destination
+   * (`raw`, `number`, `login`/`domain`), the bound that was hit (`timeoutMs`, `limit`).
+   */
   readonly code?: string | number | null;
+  readonly message?: string;
   readonly field?: string;
   readonly got?: string;
   readonly reason?: string;
+  readonly raw?: string;
+  readonly number?: string;
+  readonly login?: string;
+  readonly domain?: string;
+  readonly timeoutMs?: number;
+  readonly limit?: number;
   /** Set-up commands FreeSWITCH refused, as `command: reply`. */
   readonly setupErrors?: readonly string[];
   readonly fallback?: 'bridge' | 'dialplan';
@@ -44,15 +55,15 @@ export interface CallRecord extends CallFacts {
 export const roundMs = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** What the call line says of a CRM failure: its tag, the exchange's figures and its own detail. */
-export const routingFailureFacts = (failure: RoutingFailure): CallFacts => ({
-  failure: failure._tag,
-  ...(failure.status === undefined ? {} : { crmStatus: failure.status }),
-  ...(failure.ms === undefined ? {} : { crmMs: roundMs(failure.ms) }),
-  ...('code' in failure ? { code: failure.code } : {}),
-  ...('field' in failure ? { field: failure.field } : {}),
-  ...('got' in failure ? { got: failure.got } : {}),
-  ...('reason' in failure ? { reason: failure.reason } : {}),
-});
+export const routingFailureFacts = (failure: RoutingFailure): CallFacts => {
+  const { _tag, status, ms, ...detail } = failure;
+  return {
+    failure: _tag,
+    ...(status === undefined ? {} : { crmStatus: status }),
+    ...(ms === undefined ? {} : { crmMs: roundMs(ms) }),
+    ...detail,
+  };
+};
 
 export const callRecord = (facts: CallFacts, result: CallResult, ms: number, socketClose: CloseReason | undefined): CallRecord => ({
   ...facts,
@@ -61,20 +72,8 @@ export const callRecord = (facts: CallFacts, result: CallResult, ms: number, soc
   ms: roundMs(ms),
 });
 
-const CRM_FAULTS: ReadonlySet<string> = new Set<RoutingFailureTag>([
-  'CrmTimeout',
-  'CrmUnreachable',
-  'CrmTlsError',
-  'CrmHttpStatus',
-  'CrmBodyTooLarge',
-  'UnparsableAnswer',
-  'EmptyDestination',
-  'MissingField',
-  'WrongFieldType',
-  'JsonRpcError',
-  'UnsafeDestination',
-  'ForbiddenDestination',
-]);
+/** Every routing failure is the CRM's but CrmAborted: the caller hung up while the CRM was asked. */
+const CRM_FAULTS: ReadonlySet<string> = new Set(Object.keys(ROUTING_FAILURE_TAGS).filter((tag) => tag !== 'CrmAborted'));
 
 /** A call the CRM failed, or one the router lost, wants the operator's eye; every other call is routine. */
 export const recordLevel = (record: CallRecord): 'info' | 'warn' =>

@@ -1,7 +1,7 @@
 import type { Scheme } from '../config/codecs.ts';
 import type { Call } from '../core/call.ts';
 import type { CallFacts, CallResult } from './call-record.ts';
-import type { SocketMode } from './channel-data.ts';
+import type { SocketMode } from '../esl/hand-back.ts';
 import type { HandedBack } from './hand-back.ts';
 
 /**

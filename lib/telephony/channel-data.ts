@@ -48,7 +48,7 @@ export const callFromConnectReply = (
   });
 };
 
-export type SocketMode = 'async' | 'sync';
+export type { SocketMode } from '../esl/hand-back.ts';
 
 /** FreeSWITCH's switch_true: how it reads a boolean channel variable. */
 const switchTrue = (value: string | undefined): boolean =>
@@ -61,10 +61,6 @@ const switchTrue = (value: string | undefined): boolean =>
  */
 export const bridgeVariablesSetIn = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): boolean =>
   switchTrue(reply.header('variable_hangup_after_bridge')) && switchTrue(reply.header('variable_continue_on_fail'));
-
-/** `Socket-Mode: static` is how FreeSWITCH names the sync mode of the `socket` application. */
-export const socketModeOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): SocketMode =>
-  reply.header('Socket-Mode') === 'static' ? 'sync' : 'async';
 
 /** `full`, or `single-channel` when the dialplan's `socket` line lacks `full`. */
 export const controlOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): string | undefined => reply.header('Control');

@@ -3,11 +3,12 @@ import type { Config } from '../config/codecs.ts';
 import { withTimeout } from '../delay.ts';
 import { plain } from '../esl/command.ts';
 import type { ReplyFrame } from '../esl/frame.ts';
-import type { EslFailure, EslSession } from '../esl/session.ts';
+import { socketModeOf } from '../esl/hand-back.ts';
+import type { EslSession } from '../esl/session.ts';
 import type { Logger } from '../log.ts';
 import { selectScheme } from '../routing/select-scheme.ts';
 import { lost, type Admitted, type Lost, type Probe } from './call-state.ts';
-import { bridgeVariablesSetIn, callFromConnectReply, controlOf, socketAddressOf, socketModeOf } from './channel-data.ts';
+import { bridgeVariablesSetIn, callFromConnectReply, controlOf, socketAddressOf } from './channel-data.ts';
 import { handBack, type HandedBack } from './hand-back.ts';
 import type { Line } from './line.ts';
 
@@ -36,7 +37,7 @@ export async function connect(
   const answered = late ? await withTimeout(replies, line.limits.lateReplyMs, undefined, line.clock) : inTime;
   if (answered._tag !== 'Settled') return lost({ failure: 'ReplyTimeout' });
   const reply = answered.value;
-  if (E.isLeft(reply)) return session.bytesRead() === 0 ? { _tag: 'Probe' } : lost({ failure: failureTag(reply.left) });
+  if (E.isLeft(reply)) return session.bytesRead() === 0 ? { _tag: 'Probe' } : lost({ failure: reply.left._tag });
   const first = reply.right[0];
   if (first?._tag !== 'CommandReply') return lost({ failure: 'BadChannelData' });
   const mode = socketModeOf(first);
@@ -56,8 +57,6 @@ export async function connect(
     facts: { uuid: call.uuid, scheme: scheme.name, schemeReason: reason, caller: call.caller, called: call.called, mode },
   };
 }
-
-const failureTag = (failure: EslFailure): 'SocketClosed' | 'MalformedFrame' | 'UnsafeCommand' | 'ReplyTimeout' => failure._tag;
 
 /** Without `full` the router may not drive the call; the operator's fix is one word in the dialplan. */
 const notFull = (line: Line, reply: ConnectReply, deps: ConnectDeps): HandedBack => {

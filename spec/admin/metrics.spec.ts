@@ -21,10 +21,24 @@ describe('admin/metrics', () => {
     expect(await series(metrics)).to.deep.equal([
       'crm_router_calls_total{scheme="default",result="fallback-dialplan"} 2',
       'crm_router_calls_total{scheme="default",result="unknown"} 1',
-      'crm_router_fallbacks_total{scheme="default",reason="BridgeNotConnected"} 1',
+      'crm_router_fallbacks_total{scheme="default",reason="Bridge"} 1',
       'crm_router_fallbacks_total{scheme="default",reason="Other"} 1',
       'crm_router_bridge_outcomes_total{attempt="crm",disposition="OTHER"} 1',
       'crm_router_socket_errors_total{reason="Other"} 1',
+    ]);
+  });
+
+  it('labels a fallback with every registry tag as its own reason (the telephony ones too), and any bridge disposition as Bridge', async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    for (const failure of ['SocketNotFull', 'SetupRefused', 'ReplyTimeout', 'BridgeLost', 'CrmAborted', 'Bridge:NO_ANSWER'])
+      metrics.recordCall(line({ scheme: 's', failure, fallback: 'dialplan', result: 'fallback-dialplan' }));
+    expect((await series(metrics)).filter((l) => l.startsWith('crm_router_fallbacks_total'))).to.deep.equal([
+      'crm_router_fallbacks_total{scheme="s",reason="SocketNotFull"} 1',
+      'crm_router_fallbacks_total{scheme="s",reason="SetupRefused"} 1',
+      'crm_router_fallbacks_total{scheme="s",reason="ReplyTimeout"} 1',
+      'crm_router_fallbacks_total{scheme="s",reason="BridgeLost"} 1',
+      'crm_router_fallbacks_total{scheme="s",reason="CrmAborted"} 1',
+      'crm_router_fallbacks_total{scheme="s",reason="Bridge"} 1',
     ]);
   });
 
@@ -35,7 +49,7 @@ describe('admin/metrics', () => {
     expect(await series(metrics)).to.deep.equal([
       'crm_router_calls_total{scheme="s",result="fallback-bridged"} 1',
       'crm_router_calls_total{scheme="s",result="fallback-dialplan"} 1',
-      'crm_router_fallbacks_total{scheme="s",reason="BridgeNotConnected"} 1',
+      'crm_router_fallbacks_total{scheme="s",reason="Bridge"} 1',
       'crm_router_fallbacks_total{scheme="s",reason="CrmTimeout"} 1',
       'crm_router_bridge_outcomes_total{attempt="crm",disposition="USER_BUSY"} 1',
       'crm_router_bridge_outcomes_total{attempt="fallback",disposition="SUCCESS"} 1',

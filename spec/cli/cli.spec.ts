@@ -40,6 +40,10 @@ describe('crm-router command line', function () {
       expect(parseCommandLine(['try', '--caller', '1', '--called', '2', '--pretty'])).to.have.property('_tag', 'Usage');
       expect(parseCommandLine(['check', '--pretty'])).to.have.property('_tag', 'Usage');
     });
+
+    it('reads a --var named _tag as a variable, not as the command', () => {
+      expect(parseCommandLine(['try', '--caller', '1', '--called', '2', '--var', '_tag=Run'])).to.deep.include({ _tag: 'Try', variables: { _tag: 'Run' } });
+    });
   });
 
   describe('the default configuration path', () => {

@@ -87,10 +87,11 @@ interface Peer {
   readonly closed: Promise<void>;
 }
 
-const dialFrom = (port: number, host: string, localAddress: string, peers: Socket[]): Promise<Peer> =>
+/** `allowHalfOpen`: the peer closes only when told to, as FreeSWITCH does after reading a hand-back. */
+const dialFrom = (port: number, host: string, localAddress: string, peers: Socket[], allowHalfOpen = false): Promise<Peer> =>
   new Promise((resolve, reject) => {
     let received = '';
-    const socket = connect({ port, host, localAddress });
+    const socket = connect({ port, host, localAddress, allowHalfOpen });
     peers.push(socket);
     const closed = new Promise<void>((done) => socket.on('close', () => done()));
     socket.on('data', (chunk) => (received += chunk.toString('latin1')));
@@ -100,6 +101,9 @@ const dialFrom = (port: number, host: string, localAddress: string, peers: Socke
   });
 
 const lines = (received: string): string[] => received.split('\n\n').filter((c) => c !== '');
+const connectReply = (mode: 'async' | 'static') =>
+  `Content-Type: command/reply\nReply-Text: +OK\nSocket-Mode: ${mode}\nControl: full\nUnique-ID: 6f7a1c2e-0000-4000-8000-000000000001\n\n`;
+const OK = 'Content-Type: command/reply\nReply-Text: +OK\n\n';
 
 describe('esl/outbound-server, who may connect', () => {
   const peers: Socket[] = [];
@@ -124,13 +128,21 @@ describe('esl/outbound-server, who may connect', () => {
     });
   const loopbackOnly = ranges('127.0.0.1');
 
-  it('closes a peer outside listen.allow at once, before reading or writing a byte, counts it and logs it at debug only', async () => {
+  it('hands a peer outside listen.allow back to the dialplan unrouted — async: connect, resume, close — counts it and logs it at debug only', async () => {
     const logged: Logged[] = [];
     const { server, sessions, port } = await start({ host: '127.0.0.1', port: 0, allow: loopbackOnly }, logged);
     const stranger = await dialFrom(port, '127.0.0.1', '127.0.0.2', peers);
-    stranger.socket.write('connect\n\n');
+    await until(() => stranger.received() === 'connect\n\n');
+    stranger.socket.write(connectReply('async'));
+    await until(() => stranger.received() === 'connect\n\nresume\n\n');
+    stranger.socket.write(OK);
     await stranger.closed;
-    expect([stranger.received(), sessions.length, server.counts()]).to.deep.equal(['', 0, { refusedNotAllowed: 1, refusedOverLimit: 0, acceptErrors: 0 }]);
+    await server.handedBack();
+    expect([lines(stranger.received()), sessions.length, server.counts()]).to.deep.equal([
+      ['connect', 'resume'],
+      0,
+      { refusedNotAllowed: 1, refusedOverLimit: 0, acceptErrors: 0 },
+    ]);
     expect(logged.map((l) => [l.level, l.fields['peer']])).to.deep.equal([['debug', '127.0.0.2']]);
 
     await dialFrom(port, '127.0.0.1', '127.0.0.1', peers);
@@ -148,13 +160,17 @@ describe('esl/outbound-server, who may connect', () => {
       this.skip();
     }
     const allow = ranges('127.0.0.1', '::1');
-    const { server, sessions, port } = await start({ host: '::', port: 0, allow });
-    await dialFrom(port, '127.0.0.1', '127.0.0.1', peers);
+    // An IPv6 socket bound to a v4-mapped address is how a dual-stack listener sees IPv4 peers, on loopback only.
+    const mapped = await start({ host: '::ffff:127.0.0.1', port: 0, allow });
+    const { server, sessions, port } = await start({ host: '::1', port: 0, allow });
+    await dialFrom(mapped.port, '127.0.0.1', '127.0.0.1', peers);
     await dialFrom(port, '::1', '::1', peers);
-    await until(() => sessions.length === 2);
-    const stranger = await dialFrom(port, '127.0.0.1', '127.0.0.2', peers);
+    await until(() => mapped.sessions.length === 1 && sessions.length === 1);
+    const stranger = await dialFrom(mapped.port, '127.0.0.1', '127.0.0.2', peers);
+    await until(() => stranger.received() === 'connect\n\n');
+    stranger.socket.write(connectReply('static'));
     await stranger.closed;
-    expect([sessions.length, server.counts().refusedNotAllowed]).to.deep.equal([2, 1]);
+    expect([lines(stranger.received()), mapped.server.counts().refusedNotAllowed, server.counts().refusedNotAllowed]).to.deep.equal([['connect'], 1, 0]);
   });
 
   it('lets anyone connect when no allow-list is given', async () => {
@@ -190,17 +206,13 @@ describe('esl/outbound-server, listen.maxConnections', () => {
     for (const s of servers.splice(0)) s.stopAccepting();
     for (const p of peers.splice(0)) p.destroy();
   });
-  const connectReply = (mode: 'async' | 'static') =>
-    `Content-Type: command/reply\nReply-Text: +OK\nSocket-Mode: ${mode}\nControl: full\nUnique-ID: 6f7a1c2e-0000-4000-8000-000000000001\n\n`;
-  const OK = 'Content-Type: command/reply\nReply-Text: +OK\n\n';
-
-  const start = async (logged: Logged[], clock: { ms: number }, handBackMs = 2_000) => {
+  const start = async (logged: Logged[], clock: { ms: number }, bounds = { replyMs: 2_000, lateReplyMs: 2_000 }) => {
     const sessions: EslSession[] = [];
     const server = await listenOutbound({ host: '127.0.0.1', port: 0, maxConnections: 1 }, (s) => sessions.push(s), {}, () => undefined, {
       log: recorder(logged),
       now: () => clock.ms,
       warnEveryMs: 10_000,
-      handBackMs,
+      ...bounds,
     });
     servers.push(server);
     const port = server.address().port;
@@ -231,6 +243,38 @@ describe('esl/outbound-server, listen.maxConnections', () => {
     expect(server.counts().refusedOverLimit).to.equal(1);
   });
 
+  it('waits for a connect reply later than replyMs, up to replyMs + lateReplyMs, and still sends resume', async () => {
+    const { port } = await start([], { ms: 0 }, { replyMs: 20, lateReplyMs: 2_000 });
+    const over = await dialFrom(port, '127.0.0.1', '127.0.0.1', peers);
+    await until(() => over.received() === 'connect\n\n');
+    await new Promise((r) => setTimeout(r, 100));
+    over.socket.write(connectReply('async'));
+    await until(() => over.received() === 'connect\n\nresume\n\n');
+  });
+
+  it('after resume ends its side without a reset and waits for FreeSWITCH to close, up to lateReplyMs', async () => {
+    const { server, port } = await start([], { ms: 0 }, { replyMs: 20, lateReplyMs: 300 });
+    const over = await dialFrom(port, '127.0.0.1', '127.0.0.1', peers, true);
+    const resets: string[] = [];
+    over.socket.on('error', (error: NodeJS.ErrnoException) => resets.push(error.code ?? error.message));
+    const ended = new Promise<void>((done) => over.socket.once('end', () => done()));
+    await until(() => over.received() === 'connect\n\n');
+    over.socket.write(connectReply('async'));
+    await ended;
+    let handedBack = false;
+    void server.handedBack().then(() => (handedBack = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect([lines(over.received()), handedBack]).to.deep.equal([['connect', 'resume'], false]);
+    over.socket.end(OK);
+    await until(() => handedBack);
+    expect(resets).to.deep.equal([]);
+
+    const stuck = await dialFrom(port, '127.0.0.1', '127.0.0.1', peers, true);
+    await until(() => stuck.received() === 'connect\n\n');
+    stuck.socket.write(connectReply('async'));
+    await server.handedBack();
+  });
+
   it('lets its owner wait for the hand-backs in flight (a process exiting mid-way would strand them)', async () => {
     const { server, port } = await start([], { ms: 0 });
     const over = await dialFrom(port, '127.0.0.1', '127.0.0.1', peers);
@@ -244,7 +288,7 @@ describe('esl/outbound-server, listen.maxConnections', () => {
   });
 
   it('cuts a hand-back the peer does not answer, and takes calls again once a session has ended', async () => {
-    const { server, sessions, port } = await start([], { ms: 0 }, 50);
+    const { server, sessions, port } = await start([], { ms: 0 }, { replyMs: 25, lateReplyMs: 25 });
     const silent = await dialFrom(port, '127.0.0.1', '127.0.0.1', peers);
     await silent.closed;
     expect(lines(silent.received())).to.deep.equal(['connect']);
@@ -258,7 +302,7 @@ describe('esl/outbound-server, listen.maxConnections', () => {
   it('warns at most once per period while it refuses, with the number refused since the last warning', async () => {
     const logged: Logged[] = [];
     const clock = { ms: 1_000_000 };
-    const { server, port } = await start(logged, clock, 30);
+    const { server, port } = await start(logged, clock, { replyMs: 15, lateReplyMs: 15 });
     const refuse = async (): Promise<void> => {
       const over = await dialFrom(port, '127.0.0.1', '127.0.0.1', peers);
       await over.closed;

@@ -111,7 +111,7 @@ describe('operating the router (admin listener, reload, drain)', function () {
     expect(sample(body, 'crm_router_calls_total{scheme="default",result="bridged"}')).to.equal(3);
     expect(sample(body, 'crm_router_calls_total{scheme="default",result="fallback-dialplan"}')).to.equal(3);
     expect(sample(body, 'crm_router_fallbacks_total{scheme="default",reason="CrmHttpStatus"}')).to.equal(2);
-    expect(sample(body, 'crm_router_fallbacks_total{scheme="default",reason="BridgeNotConnected"}')).to.equal(1);
+    expect(sample(body, 'crm_router_fallbacks_total{scheme="default",reason="Bridge"}')).to.equal(1);
     expect(sample(body, 'crm_router_bridge_outcomes_total{attempt="crm",disposition="SUCCESS"}')).to.equal(3);
     expect(sample(body, 'crm_router_bridge_outcomes_total{attempt="crm",disposition="NO_ANSWER"}')).to.equal(1);
     expect(sample(body, 'crm_router_crm_responses_total{scheme="default",status="200"}')).to.equal(4);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Frame } from '../../lib/esl/frame.ts';
-import { callFromConnectReply, socketModeOf } from '../../lib/telephony/channel-data.ts';
+import { socketModeOf } from '../../lib/esl/hand-back.ts';
+import { callFromConnectReply } from '../../lib/telephony/channel-data.ts';
 import { framesOf } from './capture-frames.ts';
 
 const connectReply = (capture: string): Extract<Frame, { _tag: 'CommandReply' }> => {
