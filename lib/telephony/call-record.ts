@@ -5,8 +5,6 @@ import type { SocketMode } from '../esl/hand-back.ts';
 /** How the router let go of a call: the one word an operator greps the call lines for. */
 export type CallResult = 'bridged' | 'fallback-bridged' | 'fallback-dialplan' | 'caller-gone' | 'socket-lost';
 
-export type { FailureTag } from '../core/failure.ts';
-
 /** What the steps of a call learn on the way; the record is made of these once, at the end. */
 export interface CallFacts {
   readonly uuid?: string;

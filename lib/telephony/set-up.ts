@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { withTimeout } from '../delay.ts';
 import { execute, plain, type EslCommand } from '../esl/command.ts';
-import type { FailureTag } from './call-record.ts';
+import type { FailureTag } from '../core/failure.ts';
 import type { Admitted } from './call-state.ts';
 import { WATCHED_EVENTS } from './channel-watch.ts';
 import type { Line } from './line.ts';
