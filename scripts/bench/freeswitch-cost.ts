@@ -25,6 +25,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { prepareRouters, startRouter, type Router } from './actors.ts';
+import { argumentReader } from './args.ts';
 import { REPO, type Placement } from './procs.ts';
 import { percentile, spread, type Spread } from './stats.ts';
 
@@ -83,18 +84,8 @@ const USAGE = `usage: npm run bench:freeswitch -- --freeswitch <dir with fs/bin/
 
 function parseOptions(argv: readonly string[]): Options {
   let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5, routerDir: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const positive = (): number => {
-      const n = Number(value());
-      if (!(n > 0)) throw new Error(`${flag} needs a positive number\n${USAGE}`);
-      return n;
-    };
+  const { next, value, positive } = argumentReader(argv, USAGE);
+  for (let flag = next(); flag !== undefined; flag = next()) {
     switch (flag) {
       case '--freeswitch': o = { ...o, freeswitch: value() }; break;
       case '--calls': o = { ...o, calls: Math.round(positive()) }; break;

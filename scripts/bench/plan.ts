@@ -5,6 +5,7 @@
  */
 import type { SocketMode } from '../../spec/emulator/index.ts';
 import type { RouterKind } from './actors.ts';
+import { argumentReader } from './args.ts';
 import { PROXY_FULL, PROXY_QUICK, type ProxyPlan } from './proxies.ts';
 
 export interface Plan {
@@ -86,18 +87,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--sustain S] [--mod
 
 export function parsePlan(argv: readonly string[]): Plan {
   let plan: Plan = argv.includes('--quick') ? QUICK : FULL;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const positive = (): number => {
-      const n = Number(value());
-      if (!(n > 0)) throw new Error(`${flag} needs a positive number\n${USAGE}`);
-      return n;
-    };
+  const { next, value, positive } = argumentReader(argv, USAGE);
+  for (let flag = next(); flag !== undefined; flag = next()) {
     switch (flag) {
       case '--quick':
         break;
