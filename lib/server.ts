@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { RouterMetrics } from './admin/metrics.ts';
 import type { Config } from './config/codecs.ts';
@@ -46,14 +45,25 @@ export interface RouterOptions {
   readonly metrics?: RouterMetrics;
 }
 
+/**
+ * Event-UUIDs for the router's bridges. FreeSWITCH echoes any string as the Application-UUID of that
+ * execution and names its own executions with 36-character UUIDs, which a counter cannot meet; short,
+ * because FreeSWITCH pays for every header byte it reads (lib/esl/command.ts).
+ */
+const applicationIds = (): (() => string) => {
+  let n = 0;
+  return () => `r${(n += 1).toString(36)}`;
+};
+
 /** The router as a whole: the event-socket server with every connection handled as one call. */
 export const startRouter = async (options: RouterOptions): Promise<RunningRouter> => {
   const { log, metrics } = options;
   const limits = options.limits ?? DEFAULT_LIMITS;
   const baseRoute = options.route ?? makeRouter({ log, fetch: makeGotFetch() });
   const route = metrics ? metrics.instrument(baseRoute) : baseRoute;
+  const newId = applicationIds();
   const handlerFor = (config: Config): ((session: EslSession) => HandledCall) =>
-    handleCall({ config, log, route, newId: randomUUID, clock: systemClock, limits });
+    handleCall({ config, log, route, newId, clock: systemClock, limits });
   // Each call takes the handler current when its connection arrives, and with it that config.
   let current = { config: options.config, handle: handlerFor(options.config) };
   const undecided = new Set<Promise<void>>();

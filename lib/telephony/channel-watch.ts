@@ -1,5 +1,6 @@
 import type { EventFrame, Frame } from '../esl/frame.ts';
 import type { EslSession } from '../esl/session.ts';
+import type { SocketMode } from './channel-data.ts';
 
 /** The only events a call's handling reads; the event socket may skip every other one unread. */
 export const WATCHED_EVENTS: ReadonlySet<string> = new Set([
@@ -9,6 +10,16 @@ export const WATCHED_EVENTS: ReadonlySet<string> = new Set([
   'CHANNEL_EXECUTE_COMPLETE',
   'CHANNEL_PARK',
 ]);
+
+const READ_IN: Readonly<Record<SocketMode, ReadonlySet<string>>> = {
+  // Sync: the bridge's own completion decides, and its reply comes only once the bridge is over.
+  sync: new Set(['CHANNEL_HANGUP', 'CHANNEL_EXECUTE_COMPLETE']),
+  // Async: CHANNEL_BRIDGE says a bridge connected before it completes; CHANNEL_PARK that closing the socket unparks.
+  async: new Set(['CHANNEL_HANGUP', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_PARK']),
+};
+
+/** The events a call in this mode needs FreeSWITCH to send; CHANNEL_HANGUP_COMPLETE only ever follows CHANNEL_HANGUP. */
+export const readIn = (mode: SocketMode): ReadonlySet<string> => READ_IN[mode];
 
 export interface ChannelWatch {
   /**

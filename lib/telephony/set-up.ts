@@ -3,7 +3,8 @@ import { withTimeout } from '../delay.ts';
 import { execute, plain, type EslCommand } from '../esl/command.ts';
 import type { FailureTag } from '../core/failure.ts';
 import type { Admitted } from './call-state.ts';
-import { WATCHED_EVENTS } from './channel-watch.ts';
+import type { SocketMode } from './channel-data.ts';
+import { readIn } from './channel-watch.ts';
 import type { Line } from './line.ts';
 
 /**
@@ -13,21 +14,28 @@ import type { Line } from './line.ts';
  */
 export const CALLER_CHANNEL_VARIABLES = 'hangup_after_bridge=true continue_on_fail=true';
 
-/** The event types `myevents` turns on for the socket (mod_event_socket.c 1.10, parse_command). */
-const MYEVENTS_TYPES = [
-  'CHANNEL_ANSWER', 'CHANNEL_APPLICATION', 'CHANNEL_BRIDGE', 'CHANNEL_CREATE', 'CHANNEL_DATA', 'CHANNEL_DESTROY',
-  'CHANNEL_EXECUTE', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_ORIGINATE',
-  'CHANNEL_UUID', 'CHANNEL_OUTGOING', 'CHANNEL_PARK', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_STATE',
-  'CHANNEL_UNBRIDGE', 'CHANNEL_UNPARK', 'DETECTED_SPEECH', 'DTMF', 'NOTALK', 'TALK',
-] as const;
+/**
+ * The types `myevents` turns on (mod_event_socket.c, parse_command) that a routed call's own channel
+ * raises after `socket`, per mode (the captures, and a real FreeSWITCH 1.10.12). FreeSWITCH reads a
+ * command line one byte at a time (lib/esl/command.ts), so `nixevent` names only these: a name
+ * costs it more than the event it might spare when the call does not raise that type, and one it
+ * does raise unasked is only skipped unread here.
+ */
+const RAISED: Readonly<Record<SocketMode, readonly string[]>> = {
+  sync: ['CHANNEL_EXECUTE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE', 'CHANNEL_HANGUP_COMPLETE'],
+  async: [
+    'CHANNEL_EXECUTE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE', 'CHANNEL_STATE',
+    'CHANNEL_UNPARK', 'CHANNEL_HANGUP_COMPLETE',
+  ],
+};
 
 /**
- * `nixevent` of every type `myevents` turned on that the router does not read: FreeSWITCH then
- * serialises and writes about a third of the bytes per call (nix-a-bridge-user: 27,544 instead of
- * 90,697), and the router reads that much less. It decides at queue time, so it is sent right after
- * `myevents`, before any application runs.
+ * `nixevent` of the raised types the mode does not read, right after `myevents` (FreeSWITCH decides at
+ * queue time, so before any application runs): FreeSWITCH then serialises and writes a fraction of
+ * the bytes per call (nix-a-bridge-user: 27,544 instead of 90,697), and the router reads that much less.
  */
-export const NIX_EVENTS = plain(`nixevent ${MYEVENTS_TYPES.filter((type) => !WATCHED_EVENTS.has(type)).join(' ')}`);
+export const nixEventsFor = (mode: SocketMode): EslCommand =>
+  plain(`nixevent ${RAISED[mode].filter((type) => !readIn(mode).has(type)).join(' ')}`);
 
 /**
  * The set-up as a list of commands built from what is known of the call, written at once. Each is
@@ -37,7 +45,7 @@ export const NIX_EVENTS = plain(`nixevent ${MYEVENTS_TYPES.filter((type) => !WAT
  */
 export const setUpCommands = (admitted: Admitted): readonly EslCommand[] => [
   plain('myevents'),
-  NIX_EVENTS,
+  nixEventsFor(admitted.mode),
   plain('linger'),
   ...(admitted.bridgeVariablesSet ? [] : [execute('multiset', CALLER_CHANNEL_VARIABLES)]),
   ...(admitted.scheme.ringbackAfterMs === 0 ? [execute('ring_ready')] : []),

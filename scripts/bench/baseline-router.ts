@@ -27,7 +27,21 @@ interface Variant {
   readonly linger?: boolean;
   /** `close`: on the linger notice the router closes instead of sending `exit`. */
   readonly end?: 'exit' | 'close';
+  /**
+   * A bare socket router, the issue's lower rows: no set-up but `myevents` (`myevents`) and one
+   * `nixevent` (`nix`) if asked; the bridge at the CRM's answer; the socket closed on the bridge's
+   * reply (sync: once it returned) or left to FreeSWITCH's disconnect.
+   */
+  readonly bare?: 'connect-bridge' | 'myevents' | 'myevents-nix' | 'myevents-filter' | 'event-filter';
+  /** Bytes of padding the bridge carries, in a header (`X-Pad`) or as a body: what FreeSWITCH pays per byte read. */
+  readonly pad?: { readonly bytes: number; readonly as: 'header' | 'body' };
 }
+
+/** What the nix- captures nixed: every type but CHANNEL_EXECUTE_COMPLETE and CHANNEL_HANGUP. */
+const NIX_CAPTURED =
+  'CHANNEL_STATE CHANNEL_CALLSTATE CHANNEL_CREATE CHANNEL_DESTROY CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_OUTGOING ' +
+  'CHANNEL_ORIGINATE CHANNEL_PARK CHANNEL_UNPARK CHANNEL_APPLICATION CHANNEL_HANGUP_COMPLETE CHANNEL_ANSWER CHANNEL_BRIDGE ' +
+  'CHANNEL_UNBRIDGE CHANNEL_EXECUTE CALL_UPDATE RECV_RTCP_MESSAGE';
 
 const port = Number(process.argv[2]);
 const crmUrl = new URL(process.argv[3] ?? 'http://127.0.0.1:8090/route');
@@ -39,6 +53,17 @@ const RING_READY = 'sendmsg\ncall-command: execute\nexecute-app-name: ring_ready
 
 /** The set-up write and how many replies it brings. */
 function setup(connectReply: string): { text: string; replies: number } {
+  if (variant.bare !== undefined) {
+    const uuid = decoded(headerOf(connectReply, 'Unique-ID'));
+    const bare = {
+      'connect-bridge': [],
+      myevents: ['myevents\n\n'],
+      'myevents-nix': ['myevents\n\n', `nixevent ${NIX_CAPTURED}\n\n`],
+      'myevents-filter': ['myevents\n\n', 'filter Event-Name CHANNEL_EXECUTE_COMPLETE\n\n', 'filter Event-Name CHANNEL_HANGUP\n\n'],
+      'event-filter': [`filter Unique-ID ${uuid}\n\n`, 'event plain CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP\n\n'],
+    }[variant.bare];
+    return { text: bare.join(''), replies: bare.length };
+  }
   const parts = ['myevents\n\n'];
   if (variant.nix !== undefined && variant.nix.length > 0) parts.push(`nixevent ${variant.nix.join(' ')}\n\n`);
   if (variant.linger !== false) parts.push('linger\n\n');
@@ -101,7 +126,7 @@ function handle(socket: Socket): void {
 
   const maybeBridge = (): void => {
     if (bridged || !crmDone || socket.destroyed) return;
-    if (variant.bridge !== 'early' && replies < 1 + setupReplies) return;
+    if (variant.bridge !== 'early' && variant.bare === undefined && replies < 1 + setupReplies) return;
     bridged = true;
     if (destination === undefined) {
       socket.end();
@@ -109,7 +134,10 @@ function handle(socket: Socket): void {
     }
     socket.write(
       'sendmsg\ncall-command: execute\nexecute-app-name: bridge\n' +
-        `execute-app-arg: {originate_timeout=30}sofia/gateway/pstn/${destination}\nEvent-UUID: ${bridgeUuid}\n\n`,
+        `execute-app-arg: {originate_timeout=30}sofia/gateway/pstn/${destination}\nEvent-UUID: ${bridgeUuid}\n` +
+        (variant.pad === undefined ? '\n'
+          : variant.pad.as === 'header' ? `X-Pad: ${'p'.repeat(variant.pad.bytes - 8)}\n\n`
+          : `Content-Length: ${variant.pad.bytes}\n\n${'p'.repeat(variant.pad.bytes)}`),
     );
   };
 
@@ -127,7 +155,7 @@ function handle(socket: Socket): void {
         connected = true;
         const set = setup(headers);
         setupReplies = set.replies;
-        socket.write(set.text);
+        if (set.text !== '') socket.write(set.text);
         if (variant.ringReady === 'after-ms') {
           ringback = setTimeout(() => {
             setupReplies++;
@@ -142,6 +170,7 @@ function handle(socket: Socket): void {
           maybeBridge();
         });
       }
+      else if (variant.bare !== undefined && bridged && replies === 1 + setupReplies + 1) socket.end();
       maybeBridge();
     } else if (type === 'text/event-plain') {
       if (bridged) onEvent(body);

@@ -64,6 +64,13 @@ const ROUTES: Readonly<Record<string, Route>> = {
   'baseline-syncinline': { prefix: 'syncinline', router: 'baseline', what: "baseline, today's exchange, dialplan sets both variables inline (at hunting, no execute), sync" },
   'levers-syncinline': { prefix: 'syncinline', router: 'baseline', variant: LEVERS, what: 'baseline + the four set-up levers, dialplan sets both inline, sync' },
   'levers-sync': { prefix: 'syncset', router: 'baseline', variant: LEVERS, what: 'baseline + nixevent, multiset only if unset (dialplan sets both), ring_ready after 200 ms, bridge at the answer, sync' },
+  'bare-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'connect-bridge' }, what: 'a bare socket router: connect, bridge, nothing else, sync' },
+  'bare-myevents-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'myevents' }, what: 'the bare router plus myevents, sync' },
+  'bare-nix-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'myevents-nix' }, what: 'the bare router plus myevents and one nixevent (as the nix- captures), sync' },
+  'bare-myfilter-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'myevents-filter' }, what: 'the bare router plus myevents and two filters (Event-Name CHANNEL_EXECUTE_COMPLETE, CHANNEL_HANGUP), sync' },
+  'bare-eventfilter-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'event-filter' }, what: 'the bare router plus filter Unique-ID <uuid> and event plain CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP, sync' },
+  'bare-padheader-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'connect-bridge', pad: { bytes: 500, as: 'header' } }, what: 'the bare router, its bridge carrying 500 more bytes in a header, sync' },
+  'bare-padbody-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'connect-bridge', pad: { bytes: 500, as: 'body' } }, what: 'the bare router, its bridge carrying 500 more bytes as a body, sync' },
   'baseline-syncset': { prefix: 'syncset', router: 'baseline', what: "baseline, crm-router's exchange today, dialplan sets both variables, sync" },
 };
 
@@ -77,13 +84,15 @@ interface Options {
   readonly idleSeconds: number;
   /** Another checkout, built and run as crm-router (e.g. a branch with the levers). */
   readonly routerDir: string | undefined;
+  /** Where `perf record -g` of FreeSWITCH over each phase goes (`<route>-<ms>.data`), if anywhere. */
+  readonly perfDir: string | undefined;
 }
 
 const USAGE = `usage: npm run bench:freeswitch -- --freeswitch <dir with fs/bin/freeswitch> [--calls 400] [--rate 20] [--hold-ms 1000]
-                                  [--runs 3] [--router-dir DIR] [--routes floor,sync,async${Object.keys(ROUTES).slice(3).map((r) => `,${r}`).join('')}]`;
+                                  [--runs 3] [--router-dir DIR] [--perf DIR] [--routes floor,sync,async${Object.keys(ROUTES).slice(3).map((r) => `,${r}`).join('')}]`;
 
 function parseOptions(argv: readonly string[]): Options {
-  let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5, routerDir: undefined };
+  let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5, routerDir: undefined, perfDir: undefined };
   const { next, value, positive } = argumentReader(argv, USAGE);
   for (let flag = next(); flag !== undefined; flag = next()) {
     switch (flag) {
@@ -93,6 +102,7 @@ function parseOptions(argv: readonly string[]): Options {
       case '--hold-ms': o = { ...o, holdMs: Math.round(positive()) }; break;
       case '--runs': o = { ...o, runs: Math.round(positive()) }; break;
       case '--router-dir': o = { ...o, routerDir: resolve(value()) }; break;
+      case '--perf': o = { ...o, perfDir: resolve(value()) }; mkdirSync(o.perfDir!, { recursive: true }); break;
       case '--routes': {
         const routes = value().split(',');
         const unknown = routes.filter((r) => ROUTES[r] === undefined);
@@ -362,6 +372,8 @@ async function phase(route: string, o: Options, fs: FreeSwitch, dir: string, idl
   writeFileSync(join(work, 'uas.xml'), UAS_XML());
   const callee = spawnSipp(['-sf', 'uas.xml', '-i', '127.0.0.1', '-p', String(SIPP_CALLEE), '-trace_msg', '-message_file', 'uas.log'], work);
   await sleep(300);
+  const perf = o.perfDir === undefined ? undefined
+    : spawn('perf', ['record', '-q', '-g', '-F', '997', '-p', String(fs.pid), '-o', join(o.perfDir, `${route}-${Date.now()}.data`)], { stdio: 'ignore' });
   const fsBefore = cpuMs(fs.pid);
   const routerBefore = router?.cpuMs();
   const t0 = performance.now();
@@ -378,6 +390,10 @@ async function phase(route: string, o: Options, fs: FreeSwitch, dir: string, idl
   const seconds = (performance.now() - t0) / 1000;
   const fsCpu = cpuMs(fs.pid) - fsBefore;
   const routerCpu = router === undefined || routerBefore === undefined ? undefined : router.cpuMs() - routerBefore;
+  if (perf !== undefined) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.once('exit', r));
+  }
   callee.proc.kill('SIGINT');
   const killer = setTimeout(() => callee.proc.kill('SIGKILL'), 3000);
   await callee.exited;

@@ -3,7 +3,7 @@
 // comes from); this file holds the state machine: command handling, socket modes, the park loop,
 // linger/exit and hang-up.
 import { randomUUID } from 'node:crypto';
-import { FrameReader, urlDecode, urlEncode, type Frame } from './frame.ts';
+import { FrameReader, headerAnyCase, urlDecode, urlEncode, type Frame } from './frame.ts';
 import { Slot, SLOT_COUNT, applyOps, fill, type EventTemplate } from './templates.ts';
 import { parseDialString, ringTimeoutSec, type DialString } from './dial-string.ts';
 import * as F from './flows.ts';
@@ -279,7 +279,7 @@ export class EmulatedCall {
         this.resume = true;
         return this.reply('+OK');
       case 'api': return this.write(F.apiResponse(args.join(' ')));
-      case 'sendmsg': return this.sendmsg(frame, headers);
+      case 'sendmsg': return this.sendmsg(frame);
       default: return this.reply('-ERR command not found');
     }
   }
@@ -312,14 +312,16 @@ export class EmulatedCall {
     this.finish('freeswitch');
   }
 
-  private sendmsg(frame: Frame, h: Record<string, string>): void {
-    const cmd = (h['call-command'] ?? '').toLowerCase();
+  private sendmsg(frame: Frame): void {
+    const get = (name: string): string | undefined => headerAnyCase(frame.headers, name);
+    const cmd = (get('call-command') ?? '').toLowerCase();
     const sync = this.script.mode === 'sync';
     if (cmd === 'execute' && !this.hungUp) {
-      const app = h['execute-app-name'] ?? '';
-      // A body (Content-Length) carries the argument when it is too long for a header.
-      const arg = h['execute-app-arg'] ?? (frame.body !== '' ? frame.body : '');
-      const q: QueuedApp = { app, arg, uuid: h['Event-UUID'] ?? randomUUID() };
+      const app = get('execute-app-name') ?? '';
+      // switch_ivr_parse_event: the body is the argument only when execute-app-arg is empty and the body is text/plain.
+      const headerArg = get('execute-app-arg') ?? '';
+      const arg = headerArg !== '' ? headerArg : get('content-type')?.toLowerCase() === 'text/plain' ? frame.body : '';
+      const q: QueuedApp = { app, arg, uuid: get('Event-UUID') ?? randomUUID() };
       if (sync) {
         this.running = q;
         void this.runApp(q).then(() => this.syncDone());
@@ -332,7 +334,7 @@ export class EmulatedCall {
     }
     if (cmd === 'hangup' && !this.hungUp) {
       this.reply('+OK');
-      void this.hangup(h['hangup-cause'] ?? 'NORMAL_CLEARING');
+      void this.hangup(get('hangup-cause') ?? 'NORMAL_CLEARING');
       return;
     }
     // Unknown call-command, or any command for a channel that has gone: +OK and nothing else.

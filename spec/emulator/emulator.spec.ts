@@ -51,6 +51,17 @@ const completeOf = (seen: Seen, app: string): Frame =>
   seen.frames.find((f) => eventName(f) === 'CHANNEL_EXECUTE_COMPLETE' && eventVar(f, 'Application') === app)!;
 
 describe('emulator behaviours', () => {
+  it('takes a text/plain body for the argument when execute-app-arg is absent, as switch_ivr_parse_event does', async () => {
+    const body = (arg: string, type: string | undefined, extra = ''): string =>
+      `sendmsg\ncall-command: execute\nexecute-app-name: bridge\n${extra}${type === undefined ? '' : `Content-Type: ${type}\n`}content-length: ${arg.length}\n\n${arg}`;
+    const argOf = async (command: string): Promise<string | undefined> =>
+      (await run(['myevents\n\n', 'linger\n\n', command], { mode: 'sync' })).result.bridges[0]?.arg;
+    expect(await argOf(body('user/1000@127.0.0.1', 'text/plain'))).to.equal('user/1000@127.0.0.1');
+    expect(await argOf(body('user/1000@127.0.0.1', 'TEXT/PLAIN'))).to.equal('user/1000@127.0.0.1');
+    expect(await argOf(body('user/1000@127.0.0.1', undefined))).to.equal('');
+    expect(await argOf(body('user/1000@127.0.0.1', 'text/plain', 'execute-app-arg: user/1001@127.0.0.1\n'))).to.equal('user/1001@127.0.0.1');
+  });
+
   for (const [mode, capture] of [['async', 'latin1-a-bridge-user'], ['sync', 'latin1-sync-a-bridge-user']] as const) {
     it(`media bypass (${mode}): the events of ${capture}, the bridge complete at the answer with the call up`, async () => {
       const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/1000@127.0.0.1', 'Event-UUID: b-1\n')],

@@ -16,6 +16,13 @@ export function header(headers: readonly Header[], name: string): string | undef
   return undefined;
 }
 
+/** FreeSWITCH's own lookup of what a router sent (switch_event_get_header, read_packet): any case. */
+export function headerAnyCase(headers: readonly Header[], name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [n, v] of headers) if (n.toLowerCase() === lower) return v;
+  return undefined;
+}
+
 export function parseHeaderBlock(block: string): Header[] {
   const out: Header[] = [];
   for (const line of block.split('\n')) {
@@ -81,7 +88,7 @@ export class FrameReader {
       const end = this.buf.indexOf('\n\n');
       if (end < 0) break;
       const headers = parseHeaderBlock(this.buf.slice(0, end));
-      const len = Number(header(headers, 'Content-Length') ?? '0');
+      const len = Number(headerAnyCase(headers, 'Content-Length') ?? '0');
       const total = end + 2 + (Number.isFinite(len) && len > 0 ? len : 0);
       if (this.buf.length < total) break;
       const raw = this.buf.slice(0, total);

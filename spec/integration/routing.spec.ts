@@ -41,11 +41,11 @@ const SCHEMES = [
 /** What the router reads of a call's events (lib/telephony/channel-watch.ts), as FreeSWITCH names them. */
 const WATCHED = ['CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_PARK'];
 /** What `myevents` turns on besides (mod_event_socket.c), which the router unsubscribes from. */
-const UNREAD_TYPES = [
-  'CHANNEL_ANSWER', 'CHANNEL_APPLICATION', 'CHANNEL_CREATE', 'CHANNEL_DATA', 'CHANNEL_DESTROY', 'CHANNEL_EXECUTE', 'CHANNEL_ORIGINATE',
-  'CHANNEL_UUID', 'CHANNEL_OUTGOING', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_STATE', 'CHANNEL_UNBRIDGE', 'CHANNEL_UNPARK',
-  'DETECTED_SPEECH', 'DTMF', 'NOTALK', 'TALK',
-];
+/** The types a routed call raises that the router does not read in that mode, and nothing else (every name costs FreeSWITCH a byte read each). */
+const NIXED: Record<SocketMode, string> = {
+  sync: 'CHANNEL_EXECUTE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE',
+  async: 'CHANNEL_EXECUTE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_UNBRIDGE CHANNEL_STATE CHANNEL_UNPARK CHANNEL_HANGUP_COMPLETE',
+};
 
 const json = (destination: string) => ({ body: JSON.stringify({ number_01: destination }), contentType: 'application/json' });
 
@@ -91,14 +91,14 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       h.crm.respond(json(DESTINATIONS.login));
       const call = await h.pbx.placeCall(mode, { variables: { crm_scheme: 'quiet' } });
       const bridgeUuid = call.commands.find((c) => c.headers['execute-app-name'] === 'bridge')?.headers['Event-UUID'] ?? '';
-      expect(bridgeUuid).to.match(/^[0-9a-f-]{36}$/);
+      expect(bridgeUuid).to.match(/^r[0-9a-z]+$/);
       expect(call.commands.map((c) => c.raw)).to.deep.equal([
         'connect\n\n',
         'myevents\n\n',
-        `nixevent ${UNREAD_TYPES.join(' ')}\n\n`,
+        `nixevent ${NIXED[mode]}\n\n`,
         'linger\n\n',
-        'sendmsg\ncall-command: execute\nexecute-app-name: multiset\nexecute-app-arg: hangup_after_bridge=true continue_on_fail=true\n\n',
-        `sendmsg\ncall-command: execute\nexecute-app-name: bridge\nexecute-app-arg: {originate_timeout=1}user/${DESTINATIONS.login}\nEvent-UUID: ${bridgeUuid}\n\n`,
+        'sendmsg\ncall-command: execute\nexecute-app-name: multiset\ncontent-type: text/plain\ncontent-length: 46\n\nhangup_after_bridge=true continue_on_fail=true',
+        `sendmsg\ncall-command: execute\nexecute-app-name: bridge\nEvent-UUID: ${bridgeUuid}\ncontent-type: text/plain\ncontent-length: ${`{originate_timeout=1}user/${DESTINATIONS.login}`.length}\n\n{originate_timeout=1}user/${DESTINATIONS.login}`,
         'exit\n\n',
       ]);
     });

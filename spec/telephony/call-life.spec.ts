@@ -10,15 +10,18 @@ import type { RoutingFailure } from '../../lib/core/failure.ts';
 import type { Route } from '../../lib/routing/route.ts';
 import { handleCall, type CallEnd, type HandledCall } from '../../lib/telephony/handle-call.ts';
 import { DEFAULT_LIMITS, type CallLimits } from '../../lib/telephony/limits.ts';
-import { NIX_EVENTS } from '../../lib/telephony/set-up.ts';
+import { nixEventsFor } from '../../lib/telephony/set-up.ts';
 import { FakeClock, settle } from '../support/fake-clock.ts';
 import { connectReply, FakeSession, nameOf, replyOf } from './fake-session.ts';
 
 const LIMITS: CallLimits = { replyMs: 1_000, lateReplyMs: 10_000, exitGraceMs: 2_000, ringSlackMs: 3_000, hangupGraceMs: 500 };
 const CALL_TIMEOUT_S = 20;
-const NIX_EVENTS_LINE = NIX_EVENTS._tag === 'Plain' ? NIX_EVENTS.line : '';
+const nixLine = (mode: 'async' | 'sync'): string => {
+  const nix = nixEventsFor(mode);
+  return nix._tag === 'Plain' ? nix.line : '';
+};
 /** The set-up's one write; `ring_ready` goes only once the CRM has taken the scheme's ringbackAfterMs (default 200). */
-const SET_UP = ['myevents', NIX_EVENTS_LINE, 'linger', 'multiset'];
+const setUpOf = (mode: 'async' | 'sync'): string[] => ['myevents', nixLine(mode), 'linger', 'multiset'];
 
 const configOf = (fallback: Record<string, unknown> = { action: 'dialplan' }, scheme: Record<string, unknown> = {}) => {
   const decoded = decodeConfig({
@@ -99,7 +102,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
   it('admitted → asking: connect, then the set-up in one write while the CRM is asked', async () => {
     const c = start('async');
     await settle();
-    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], SET_UP]);
+    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], setUpOf('async')]);
     expect(c.crmSignal()?.aborted).to.equal(false);
   });
 
@@ -109,7 +112,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
       await settle();
       await c.clock.advance(199);
       await c.answerCrm();
-      expect(c.session.commands()).to.deep.equal(['connect', ...SET_UP, 'bridge']);
+      expect(c.session.commands()).to.deep.equal(['connect', ...setUpOf(mode), 'bridge']);
     });
 
     it(`${mode}: a CRM still thinking after ringbackAfterMs has the caller hear ring_ready, then the bridge`, async () => {
@@ -130,7 +133,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
     await settle();
     await c.answerCrm();
     expect(c.session.commands().slice(-2)).to.deep.equal(['multiset', 'bridge']);
-    for (const line of SET_UP) c.session.reply(replyOf(line === 'linger' ? '-ERR no' : '+OK'));
+    for (const line of setUpOf('sync')) c.session.reply(replyOf(line === 'linger' ? '-ERR no' : '+OK'));
     await settle();
     await c.complete('SUCCESS');
     await c.hangUp();
@@ -143,7 +146,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
   it('ringbackAfterMs 0: ring_ready goes with the set-up, at once', async () => {
     const c = start('async', { scheme: { ringbackAfterMs: 0 } });
     await settle();
-    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], [...SET_UP, 'ring_ready']]);
+    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], [...setUpOf('async'), 'ring_ready']]);
   });
 
   it('a ring_ready refused with -ERR hands the call back like the rest of the set-up', async () => {
@@ -169,7 +172,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
   it('the set-up leaves multiset out when the channel data shows both variables set by the dialplan', async () => {
     const c = start('sync', { connect: { variable_hangup_after_bridge: 'true', variable_continue_on_fail: 'TRUE' } });
     await settle();
-    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], SET_UP.filter((name) => name !== 'multiset')]);
+    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], setUpOf('sync').filter((name) => name !== 'multiset')]);
   });
 
   for (const [what, connect] of [
@@ -180,7 +183,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
     it(`the set-up keeps multiset when the channel data shows ${what}`, async () => {
       const c = start('async', { connect });
       await settle();
-      expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], SET_UP]);
+      expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], setUpOf('async')]);
     });
   }
 
