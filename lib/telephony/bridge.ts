@@ -7,6 +7,8 @@ import type { Line } from './line.ts';
 
 export type BridgeResult =
   | BridgeOutcome
+  /** Async: the destination answered and is bridged (CHANNEL_BRIDGE); the completion comes only once the call is over. */
+  | { readonly _tag: 'Connected' }
   /** The socket went (`SocketClosed`, ...), or an async bridge outlived its ringing bound (`stalled`). */
   | { readonly _tag: 'Lost'; readonly reason: string; readonly stalled: boolean };
 
@@ -25,11 +27,13 @@ export const bridgeArgument = (request: Pick<BridgeRequest, 'endpoint' | 'callTi
   `{originate_timeout=${request.callTimeoutS}}${request.endpoint}`;
 
 const BRIDGED = { _tag: 'Bridged' } as const;
+const CONNECTED: BridgeResult = { _tag: 'Connected' };
 
 /**
- * Bridges the caller and waits for that bridge's completion. In async mode the reply is an immediate
- * `+OK` and the outcome shows only in events; in sync mode the reply itself comes when the bridge has
- * ended, events held back until then. Matching the completion by its Event-UUID serves both.
+ * Bridges the caller and waits for that bridge's completion, or in async mode for its connection. In
+ * async mode the reply is an immediate `+OK` and the outcome shows only in events, CHANNEL_BRIDGE once
+ * the destination answered; in sync mode the reply itself comes when the bridge has ended, events held
+ * back until then. Matching the completion by its Event-UUID serves both.
  * In async mode a bridge that neither connects nor completes well past its ringing bound means a
  * FreeSWITCH we cannot trust any more: the wait is abandoned. In sync mode events are held back for the
  * whole bridged call, so only the socket's closing can end the wait.
@@ -42,15 +46,12 @@ export const bridge = async (line: Line, mode: SocketMode, request: BridgeReques
   const connected = mode === 'async' ? Promise.race([completion, watch.bridged.then(() => BRIDGED)]) : completion;
   const ringing = await withTimeout(connected, ringBound, watch.signal, clock);
   if (ringing._tag === 'TimedOut') return { _tag: 'Lost', reason: 'no bridge completion within the ringing bound', stalled: true };
-  let ended: Bounded<EventFrame | undefined>;
-  if (ringing._tag === 'Aborted') ended = ringing;
-  else if (ringing.value?._tag === 'Bridged') ended = await withTimeout(completion, Infinity, watch.signal, clock);
-  else ended = { _tag: 'Settled', value: ringing.value };
   // A bridge that was running when the caller hung up completes within moments; one FreeSWITCH had
   // not started yet is answered +OK and never runs, so no completion will come.
-  if (ended._tag === 'Aborted') ended = await withTimeout(completion, limits.replyMs, undefined, clock);
+  const ended = ringing._tag === 'Aborted' ? await withTimeout(completion, limits.replyMs, undefined, clock) : ringing;
   if (ended._tag !== 'Settled') return { _tag: 'CallerGone', disposition: 'NO_COMPLETION' };
   const frame = ended.value;
+  if (frame?._tag === 'Bridged') return CONNECTED;
   if (frame === undefined) {
     const reply = await sent;
     return { _tag: 'Lost', reason: reply._tag === 'Left' ? reply.left._tag : 'SocketClosed', stalled: false };

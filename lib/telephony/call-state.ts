@@ -3,6 +3,7 @@ import type { Call } from '../core/call.ts';
 import type { CallFacts, CallResult } from './call-record.ts';
 import type { SocketMode } from '../esl/hand-back.ts';
 import type { HandedBack } from './hand-back.ts';
+import type { Talking } from './talking.ts';
 
 /**
  * A call's life: admitted → asking (ask.ts: the CRM request beside the set-up) → bridging → settled /
@@ -48,6 +49,6 @@ export interface Probe {
   readonly _tag: 'Probe';
 }
 
-export type Ending = Settled | HandedBack | Lost | Probe;
+export type Ending = Settled | Talking | HandedBack | Lost | Probe;
 
 export const lost = (facts: CallFacts): Lost => ({ _tag: 'Lost', result: 'socket-lost', facts });

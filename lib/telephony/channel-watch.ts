@@ -34,7 +34,10 @@ export interface ChannelWatch {
    * Application-UUID), or undefined if the socket closes first. Register before sending the command.
    */
   readonly completion: (applicationUuid: string) => Promise<EventFrame | undefined>;
-  /** Settles when the caller is connected to a destination (CHANNEL_BRIDGE). */
+  /**
+   * Settles when the caller is connected to a destination that answered (CHANNEL_BRIDGE with the
+   * caller's leg answered; a bridge on early media, `bridge_early_media`, may still fail over).
+   */
   readonly bridged: Promise<void>;
   /** Settles when FreeSWITCH says it is lingering after hang-up and waits for our `exit`. */
   readonly lingering: Promise<void>;
@@ -70,7 +73,7 @@ export const watchChannel = (session: EslSession): ChannelWatch => {
     if (frame._tag === 'Event') {
       if (frame.name === 'CHANNEL_HANGUP' || frame.name === 'CHANNEL_HANGUP_COMPLETE') {
         markGone(frame.header('Hangup-Cause') ?? 'UNKNOWN');
-      } else if (frame.name === 'CHANNEL_BRIDGE') {
+      } else if (frame.name === 'CHANNEL_BRIDGE' && frame.header('Answer-State') === 'answered') {
         resolveBridged();
       } else if (frame.name === 'CHANNEL_PARK') {
         parked = true;

@@ -5,12 +5,13 @@ import type { CallFacts } from './call-record.ts';
 import type { Admitted, Bridging, Lost, Settled } from './call-state.ts';
 import { handBack, type HandedBack } from './hand-back.ts';
 import type { Line } from './line.ts';
+import type { Talking } from './talking.ts';
 
 /**
  * The scheme's fallback: its destination bridged, or the call handed back to the dialplan, which
  * also takes the call when the fallback's own bridge does not connect.
  */
-export const fallBack = async (line: Line, admitted: Admitted, facts: CallFacts, newId: () => string): Promise<Settled | HandedBack | Lost> => {
+export const fallBack = async (line: Line, admitted: Admitted, facts: CallFacts, newId: () => string): Promise<Settled | Talking | HandedBack | Lost> => {
   const fallback = admitted.scheme.fallback;
   if (fallback.action !== 'bridge') return handBack(line, admitted.mode, facts);
   const endpoint = dialString(admitted.scheme, fallback.destination);

@@ -177,6 +177,9 @@ export class EmulatedCall {
       if (this.script.mode === 'sync' && this.resume) this.stuck = 'reset';
     }
     if (this.stuck !== undefined) this.finish('router');
+    // A signal bridge left both legs in CS_HIBERNATE, where the dialplan does not run (the execute loop
+    // runs only in CS_EXECUTE, switch_core_state_machine.c): the call talks on until a leg hangs up.
+    else if (this.context === 'bypassed' && !this.hungUp) return;
     else if (!this.running) this.leaveToDialplan();
   }
 
@@ -609,6 +612,8 @@ export class EmulatedCall {
   /** linger notice / disconnect once the channel is gone. */
   private afterHangupNotices(): void {
     if (this.closed) return;
+    // Nobody to tell and nothing to linger for: the router closed the socket while the call talked.
+    if (this.routerGone) return this.finish('router');
     if (this.script.mode === 'sync' && this.running) return; // sent when the in-flight reply is
     if (this.linger === undefined) {
       this.write(F.disconnectNotice(this.uuid));

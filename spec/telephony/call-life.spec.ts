@@ -187,13 +187,11 @@ describe('telephony: the call life, transition by transition (fake session, fake
     });
   }
 
-  it('asking → bridging → settled (bridged): the bridge carries the ringing bound; linger, then exit', async () => {
-    const c = start('async');
+  it('asking → bridging → settled (bridged, sync): the bridge carries the ringing bound; linger, then exit', async () => {
+    const c = start('sync');
     await c.answerCrm();
     const bridge = c.bridges()[0];
     expect(bridge?._tag === 'Execute' && bridge.arg).to.equal(`{originate_timeout=${CALL_TIMEOUT_S}}sofia/gateway/pstn/380123456789`);
-    c.session.event('CHANNEL_BRIDGE');
-    await settle();
     expect(c.decided()).to.equal(true);
     await c.hangUp();
     await c.complete('SUCCESS');
@@ -263,12 +261,30 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.record()).to.deep.include({ result: 'fallback-dialplan', failure: 'BridgeLost' });
   });
 
-  it('async bridging once connected (CHANNEL_BRIDGE): no ringing bound any more', async () => {
+  it('asking → bridging → talking (async): at the answered CHANNEL_BRIDGE the socket closes, the call talking on', async () => {
     const c = start('async');
+    c.session.event('CHANNEL_PARK');
     await c.answerCrm();
-    c.session.event('CHANNEL_BRIDGE');
-    await c.clock.advance(CALL_TIMEOUT_S * 1000 + LIMITS.ringSlackMs + 60_000);
+    c.session.event('CHANNEL_BRIDGE', { 'Answer-State': 'answered' });
+    await settle();
+    expect(c.decided()).to.equal(true);
+    expect(c.session.ended).to.equal(true);
+    expect(c.session.commands()).to.deep.equal(['connect', ...setUpOf('async'), 'bridge']);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'bridged', bridge: 'sofia/gateway/pstn/380123456789' });
+    expect(c.clock.pending()).to.equal(0);
+  });
+
+  it('a CHANNEL_BRIDGE on early media (bridge_early_media) is no connection: the completion decides, and may fall back', async () => {
+    const c = start('async', { fallback: { action: 'bridge', destination: 'agent2' } });
+    await c.answerCrm();
+    c.session.event('CHANNEL_BRIDGE', { 'Answer-State': 'early' });
+    await settle();
+    expect(c.decided()).to.equal(false);
     expect(c.session.ended).to.equal(false);
+    await c.complete('NO_ANSWER', { 'Answer-State': 'early' });
+    expect(c.bridges()).to.have.length(2);
   });
 
   it('bridging → fallback: a bridge that does not connect takes the scheme fallback bridge', async () => {
@@ -331,7 +347,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
     const c = start('async');
     await c.answerCrm();
     expect(c.decided()).to.equal(false);
-    c.session.event('CHANNEL_BRIDGE');
+    c.session.event('CHANNEL_BRIDGE', { 'Answer-State': 'answered' });
     await settle();
     expect(c.decided()).to.equal(true);
   });
