@@ -56,6 +56,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
   floor: { prefix: 'floor', router: 'none', what: 'static dialplan bridge (the floor)' },
   sync: { prefix: 'sync', router: 'crm-router', what: 'crm-router, sync (socket ... full)' },
   async: { prefix: 'async', router: 'crm-router', what: 'crm-router, async (socket ... async full)' },
+  'sync-inline': { prefix: 'syncinline', router: 'crm-router', what: 'crm-router, sync, the dialplan setting both variables inline (no multiset)' },
+  'async-inline': { prefix: 'asyncinline', router: 'crm-router', what: 'crm-router, async, the dialplan setting both variables inline (no multiset)' },
   'baseline-sync': { prefix: 'sync', router: 'baseline', what: "baseline router, crm-router's exchange today, sync" },
   'nix-sync': { prefix: 'sync', router: 'baseline', variant: { nix: NIX_UNREAD }, what: 'baseline + nixevent of every unread type, sync' },
   'multiset-syncset': { prefix: 'syncset', router: 'baseline', variant: { multiset: 'if-unset' }, what: 'baseline + multiset only if unset (dialplan sets both), sync' },
@@ -215,6 +217,7 @@ ${ext('sync', `        <action application="socket" data="${socket} full"/>\n   
 ${ext('async', `        <action application="socket" data="${socket} async full"/>\n        <action application="hangup"/>`)}
 ${ext('syncset', `        <action application="multiset" data="hangup_after_bridge=true continue_on_fail=true"/>\n        <action application="socket" data="${socket} full"/>\n        <action application="hangup"/>`)}
 ${ext('syncinline', `        <action application="set" data="hangup_after_bridge=true" inline="true"/>\n        <action application="set" data="continue_on_fail=true" inline="true"/>\n        <action application="socket" data="${socket} full"/>\n        <action application="hangup"/>`)}
+${ext('asyncinline', `        <action application="set" data="hangup_after_bridge=true" inline="true"/>\n        <action application="set" data="continue_on_fail=true" inline="true"/>\n        <action application="socket" data="${socket} async full"/>\n        <action application="hangup"/>`)}
   </context>
   <context name="bench-refuse">
     <extension name="refuse">

@@ -5,6 +5,8 @@
  * measures those), without the noise of a shared machine:
  *
  *  - bytes FreeSWITCH sends the router for the whole call (every event it serialises and writes);
+ *  - header bytes the router sends FreeSWITCH: mod_event_socket reads a header block one byte per
+ *    recv() and yields after each (read_packet), a body in one, so these are what its reading costs;
  *  - commands FreeSWITCH executes: each `sendmsg` with `call-command: execute`, and each `api`;
  *  - round trips before the `bridge` goes out: how many of FreeSWITCH's answers the bridge waited for.
  *    Every byte FreeSWITCH writes is held back `replyDelayMs` (order kept); the bridge then comes that
@@ -25,6 +27,8 @@ export interface ProxySample {
   /** FreeSWITCH → router, the whole call. */
   readonly bytesToRouter: number;
   readonly bytesFromRouter: number;
+  /** Router → FreeSWITCH, header blocks only: what FreeSWITCH reads one byte per recv() (bodies it reads at once). */
+  readonly headerBytesFromRouter: number;
   readonly eventsToRouter: number;
   readonly executes: number;
   /** Applications executed and api commands, in order (e.g. `multiset ring_ready bridge`). */
@@ -40,6 +44,7 @@ export interface ProxyFigures {
   readonly calls: number;
   readonly bytesToRouter: Spread;
   readonly bytesFromRouter: Spread;
+  readonly headerBytesFromRouter: Spread;
   readonly eventsToRouter: Spread;
   readonly executes: Spread;
   readonly roundTrips: number;
@@ -63,6 +68,7 @@ export function proxyCall(host: string, port: number, script: CallScript, replyD
     let bridgeMs = Number.NaN;
     let bytesToRouter = 0;
     let bytesFromRouter = 0;
+    let headerBytesFromRouter = 0;
     let eventsToRouter = 0;
     let executes = 0;
     const executed: string[] = [];
@@ -77,7 +83,7 @@ export function proxyCall(host: string, port: number, script: CallScript, replyD
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ bytesToRouter, bytesFromRouter, eventsToRouter, executes, executed, commands, bridgeMs, bridged: !Number.isNaN(bridgeMs) });
+      resolve({ bytesToRouter, bytesFromRouter, headerBytesFromRouter, eventsToRouter, executes, executed, commands, bridgeMs, bridged: !Number.isNaN(bridgeMs) });
     };
     const timer = setTimeout(finish, CALL_TIMEOUT_MS);
     socket.once('error', finish);
@@ -89,6 +95,7 @@ export function proxyCall(host: string, port: number, script: CallScript, replyD
           ...script,
           onCommand: (command) => {
             commands.push(command.name);
+            headerBytesFromRouter += command.raw.indexOf('\n\n') + 2;
             const app = command.headers['execute-app-name'];
             if (command.name === 'sendmsg' && (command.headers['call-command'] ?? '').toLowerCase() === 'execute') {
               executes++;
@@ -151,6 +158,7 @@ export async function measureProxies(host: string, port: number, mode: SocketMod
     calls: plain.length,
     bytesToRouter: spread(ok.map((s) => s.bytesToRouter)),
     bytesFromRouter: spread(ok.map((s) => s.bytesFromRouter)),
+    headerBytesFromRouter: spread(ok.map((s) => s.headerBytesFromRouter)),
     eventsToRouter: spread(ok.map((s) => s.eventsToRouter)),
     executes: spread(ok.map((s) => s.executes)),
     roundTrips: Math.round((bridgeMsDelayed.min - bridgeMs.min) / plan.replyDelayMs),
@@ -164,6 +172,6 @@ export async function measureProxies(host: string, port: number, mode: SocketMod
 }
 
 export const describeProxies = (p: ProxyFigures): string =>
-  `${p.bytesToRouter.median.toFixed(0)} B to the router, ${p.eventsToRouter.median} events, ${p.executes.median} executes (${p.executed}), ` +
+  `${p.bytesToRouter.median.toFixed(0)} B to the router, ${p.headerBytesFromRouter.median.toFixed(0)} header B from it, ${p.eventsToRouter.median} events, ${p.executes.median} executes (${p.executed}), ` +
   `${p.roundTrips} round trips before the bridge, connect→bridge ${p.bridgeMs.median.toFixed(2)} ms` +
   (p.lost > 0 ? `, ${p.lost} NOT BRIDGED` : '');
