@@ -1,6 +1,6 @@
 /**
  * The baseline: a deliberately minimal router, written for the benchmark only. Raw `net` + `http`, the
- * same exchange as crm-router on the wire — connect; myevents, linger, multiset and ring_ready in one
+ * exchange crm-router spoke before issue 13's levers — connect; myevents, linger, multiset and ring_ready in one
  * write while the CRM is asked (JSON POST, keep-alive agent); bridge with an Event-UUID once both are
  * done; exit when FreeSWITCH lingers — and nothing else: no config, no logging, no validation, no
  * timeouts, no fallback beyond closing the socket. It is the floor crm-router is compared against.

@@ -58,12 +58,12 @@ const ROUTES: Readonly<Record<string, Route>> = {
   async: { prefix: 'async', router: 'crm-router', what: 'crm-router, async (socket ... async full)' },
   'sync-inline': { prefix: 'syncinline', router: 'crm-router', what: 'crm-router, sync, the dialplan setting both variables inline (no multiset)' },
   'async-inline': { prefix: 'asyncinline', router: 'crm-router', what: 'crm-router, async, the dialplan setting both variables inline (no multiset)' },
-  'baseline-sync': { prefix: 'sync', router: 'baseline', what: "baseline router, crm-router's exchange today, sync" },
+  'baseline-sync': { prefix: 'sync', router: 'baseline', what: "baseline router, crm-router's exchange before issue 13, sync" },
   'nix-sync': { prefix: 'sync', router: 'baseline', variant: { nix: NIX_UNREAD }, what: 'baseline + nixevent of every unread type, sync' },
   'multiset-syncset': { prefix: 'syncset', router: 'baseline', variant: { multiset: 'if-unset' }, what: 'baseline + multiset only if unset (dialplan sets both), sync' },
   'ringready-sync': { prefix: 'sync', router: 'baseline', variant: { ringReady: 'after-ms', ringbackAfterMs: 200 }, what: 'baseline + ring_ready only after 200 ms (instant CRM: never), sync' },
   'early-sync': { prefix: 'sync', router: 'baseline', variant: { bridge: 'early' }, what: "baseline + bridge written at the CRM's answer, sync" },
-  'baseline-syncinline': { prefix: 'syncinline', router: 'baseline', what: "baseline, today's exchange, dialplan sets both variables inline (at hunting, no execute), sync" },
+  'baseline-syncinline': { prefix: 'syncinline', router: 'baseline', what: "baseline, the exchange before issue 13, dialplan sets both variables inline (at hunting, no execute), sync" },
   'levers-syncinline': { prefix: 'syncinline', router: 'baseline', variant: LEVERS, what: 'baseline + the four set-up levers, dialplan sets both inline, sync' },
   'levers-sync': { prefix: 'syncset', router: 'baseline', variant: LEVERS, what: 'baseline + nixevent, multiset only if unset (dialplan sets both), ring_ready after 200 ms, bridge at the answer, sync' },
   'bare-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'connect-bridge' }, what: 'a bare socket router: connect, bridge, nothing else, sync' },
@@ -73,7 +73,7 @@ const ROUTES: Readonly<Record<string, Route>> = {
   'bare-eventfilter-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'event-filter' }, what: 'the bare router plus filter Unique-ID <uuid> and event plain CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP, sync' },
   'bare-padheader-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'connect-bridge', pad: { bytes: 500, as: 'header' } }, what: 'the bare router, its bridge carrying 500 more bytes in a header, sync' },
   'bare-padbody-sync': { prefix: 'sync', router: 'baseline', variant: { bare: 'connect-bridge', pad: { bytes: 500, as: 'body' } }, what: 'the bare router, its bridge carrying 500 more bytes as a body, sync' },
-  'baseline-syncset': { prefix: 'syncset', router: 'baseline', what: "baseline, crm-router's exchange today, dialplan sets both variables, sync" },
+  'baseline-syncset': { prefix: 'syncset', router: 'baseline', what: "baseline, crm-router's exchange before issue 13, dialplan sets both variables, sync" },
 };
 
 interface Options {
