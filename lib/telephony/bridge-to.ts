@@ -31,7 +31,7 @@ export const afterBridge = (
   answered: 'bridged' | 'fallback-bridged',
 ): Settled | Talking | HandedBack | Lost => {
   // A call still talking goes on without the router; one whose bridge is over lingers for its `exit`.
-  if (outcome._tag === 'Connected' || outcome._tag === 'SignalBridged') return leaveTalking(line, admitted, facts, answered);
+  if (outcome._tag === 'Connected' || outcome._tag === 'SignalBridged') return leaveTalking(line, admitted.mode, facts, answered);
   if (outcome._tag === 'Answered') return { _tag: 'Settled', result: answered, facts };
   if (outcome._tag === 'CallerGone') return { _tag: 'Settled', result: 'caller-gone', facts: { failure: bridgeFailure(outcome.disposition), ...facts } };
   // A stalled bridge is FreeSWITCH's to finish: once it does, the dialplan after `socket` takes the call.

@@ -1,6 +1,5 @@
-import { handBackCommands } from '../esl/hand-back.ts';
+import { handBackCommands, type SocketMode } from '../esl/hand-back.ts';
 import type { CallFacts, CallResult } from './call-record.ts';
-import type { Admitted } from './call-state.ts';
 import type { Line } from './line.ts';
 
 /**
@@ -18,9 +17,9 @@ export interface Talking {
   readonly facts: CallFacts;
 }
 
-export const leaveTalking = (line: Line, admitted: Admitted, facts: CallFacts, result: Talking['result']): Talking => {
+export const leaveTalking = (line: Line, mode: SocketMode, facts: CallFacts, result: Talking['result']): Talking => {
   // The same close as a hand-back: a bridge runs only in a park loop that has begun, so async needs no resume.
-  line.release(handBackCommands(admitted.mode, line.watch.parked()));
+  line.release(handBackCommands(mode, line.watch.parked()));
   line.markDecided();
   return { _tag: 'Talking', result, facts };
 };
