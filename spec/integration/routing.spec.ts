@@ -105,6 +105,20 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       ]);
     });
 
+    it('leaves a connected call talking: async lets go at the answer, sync once the bridge is over', async () => {
+      h.crm.respond(json(DESTINATIONS.login));
+      const talkMs = 1_500;
+      const call = await h.pbx.placeCall(mode, { callerHangupAfterAnswerMs: talkMs });
+      expect(call.bridges.map((b) => [b.endpoint, b.outcome])).to.deep.equal([[`user/${DESTINATIONS.login}`, 'SUCCESS']]);
+      expect(call.durationMs).to.be.at.least(talkMs);
+      expect(call.returnedToDialplan).to.equal(false);
+      const record = await h.recordOf(call.uuid);
+      expect(record.result).to.equal('bridged');
+      // Sync: the bridge holds FreeSWITCH's socket thread, and its completion comes when the call is over.
+      if (mode === 'async') expect(record.ms, 'the router let go at the answer').to.be.below(talkMs);
+      else expect(record.ms).to.be.at.least(talkMs);
+    });
+
     it('lets go of a media-bypassed call at the answer, and the call talks on until it hangs up', async function () {
       requires(this, h.pbx, 'media-bypass');
       h.crm.respond(json(DESTINATIONS.login));
