@@ -15,7 +15,7 @@ import { leaveTalking, type Talking } from './talking.ts';
  */
 export const bridgeTo = async (line: Line, bridging: Bridging, eventUuid: string): Promise<BridgeResult> => {
   const { admitted, endpoint } = bridging;
-  const attempt = bridge(line, admitted.mode, { endpoint, callTimeoutS: admitted.scheme.callTimeout, eventUuid });
+  const attempt = bridge(line, admitted.mode, { endpoint, callTimeoutS: admitted.scheme.callTimeout, eventUuid, callerAnswered: admitted.callerAnswered });
   if (admitted.mode === 'sync') line.markDecided();
   else void line.watch.bridged.then(line.markDecided);
   const outcome = await attempt;
@@ -31,7 +31,7 @@ export const afterBridge = (
   answered: 'bridged' | 'fallback-bridged',
 ): Settled | Talking | HandedBack | Lost => {
   // A call still talking goes on without the router; one whose bridge is over lingers for its `exit`.
-  if (outcome._tag === 'Connected' || outcome._tag === 'SignalBridged') return leaveTalking(line, admitted.mode, facts, answered);
+  if (outcome._tag === 'Connected' || outcome._tag === 'SignalBridged') return leaveTalking(line, facts, answered);
   if (outcome._tag === 'Answered') return { _tag: 'Settled', result: answered, facts };
   if (outcome._tag === 'CallerGone') return { _tag: 'Settled', result: 'caller-gone', facts: { failure: bridgeFailure(outcome.disposition), ...facts } };
   // A stalled bridge is FreeSWITCH's to finish: once it does, the dialplan after `socket` takes the call.

@@ -7,7 +7,7 @@ import type { Line } from './line.ts';
 
 export type BridgeResult =
   | BridgeOutcome
-  /** Async: the destination answered and is bridged (CHANNEL_BRIDGE); the completion comes only once the call is over. */
+  /** Async: bridged and the destination answered; the completion comes only once the call is over. */
   | { readonly _tag: 'Connected' }
   /** The socket went (`SocketClosed`, ...), or an async bridge outlived its ringing bound (`stalled`). */
   | { readonly _tag: 'Lost'; readonly reason: string; readonly stalled: boolean };
@@ -17,6 +17,8 @@ export interface BridgeRequest {
   readonly endpoint: string;
   readonly callTimeoutS: number;
   readonly eventUuid: string;
+  /** The dialplan answered the caller before `socket` (Admitted.callerAnswered). */
+  readonly callerAnswered: boolean;
 }
 
 /**
@@ -27,16 +29,19 @@ export const bridgeArgument = (request: Pick<BridgeRequest, 'endpoint' | 'callTi
   `{originate_timeout=${request.callTimeoutS}}${request.endpoint}`;
 
 const BRIDGED = { _tag: 'Bridged' } as const;
+const ANSWERED = { _tag: 'CallerAnswered' } as const;
 const CONNECTED: BridgeResult = { _tag: 'Connected' };
 
 /**
  * Bridges the caller and waits for that bridge's completion, or in async mode for its connection. In
- * async mode the reply is an immediate `+OK` and the outcome shows only in events, CHANNEL_BRIDGE once
- * the destination answered; in sync mode the reply itself comes when the bridge has ended, events held
- * back until then. Matching the completion by its Event-UUID serves both.
+ * async mode the reply is an immediate `+OK` and the outcome shows only in events: CHANNEL_BRIDGE once
+ * the legs are bridged (by default already on the destination's early media), and the caller's
+ * CHANNEL_ANSWER when the destination answers; in sync mode the reply itself comes when the bridge has
+ * ended, events held back until then. Matching the completion by its Event-UUID serves both.
  * In async mode a bridge that neither connects nor completes well past its ringing bound means a
  * FreeSWITCH we cannot trust any more: the wait is abandoned. In sync mode events are held back for the
- * whole bridged call, so only the socket's closing can end the wait.
+ * whole bridged call, so only the socket's closing can end the wait. A caller the dialplan had answered
+ * tells nothing by its answer: its bridge is followed to its completion.
  */
 export const bridge = async (line: Line, mode: SocketMode, request: BridgeRequest): Promise<BridgeResult> => {
   const { watch, clock, limits } = line;
@@ -46,13 +51,18 @@ export const bridge = async (line: Line, mode: SocketMode, request: BridgeReques
   const connected = mode === 'async' ? Promise.race([completion, watch.bridged.then(() => BRIDGED)]) : completion;
   const ringing = await withTimeout(connected, ringBound, watch.signal, clock);
   if (ringing._tag === 'TimedOut') return { _tag: 'Lost', reason: 'no bridge completion within the ringing bound', stalled: true };
+  let ended: Bounded<EventFrame | typeof BRIDGED | typeof ANSWERED | undefined> = ringing;
+  if (ended._tag === 'Settled' && ended.value?._tag === 'Bridged') {
+    const answer = request.callerAnswered ? completion : Promise.race([completion, watch.callerAnswered.then(() => ANSWERED)]);
+    ended = await withTimeout(answer, Infinity, watch.signal, clock);
+  }
   // A bridge that was running when the caller hung up completes within moments; one FreeSWITCH had
   // not started yet is answered +OK and never runs, so no completion will come.
-  const ended = ringing._tag === 'Aborted' ? await withTimeout(completion, limits.replyMs, undefined, clock) : ringing;
+  if (ended._tag === 'Aborted') ended = await withTimeout(completion, limits.replyMs, undefined, clock);
   if (ended._tag !== 'Settled') return { _tag: 'CallerGone', disposition: 'NO_COMPLETION' };
   const frame = ended.value;
-  if (frame?._tag === 'Bridged') return CONNECTED;
-  if (frame === undefined) {
+  if (frame?._tag === 'CallerAnswered') return CONNECTED;
+  if (frame === undefined || frame._tag === 'Bridged') {
     const reply = await sent;
     return { _tag: 'Lost', reason: reply._tag === 'Left' ? reply.left._tag : 'SocketClosed', stalled: false };
   }

@@ -19,6 +19,8 @@ export interface Admitted {
   readonly scheme: Scheme;
   /** The channel data shows `hangup_after_bridge` and `continue_on_fail` set: the set-up need not set them. */
   readonly bridgeVariablesSet: boolean;
+  /** The dialplan answered the caller before `socket`: the caller's answer then says nothing of a destination's. */
+  readonly callerAnswered: boolean;
   readonly facts: CallFacts;
 }
 

@@ -62,6 +62,9 @@ const switchTrue = (value: string | undefined): boolean =>
 export const bridgeVariablesSetIn = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): boolean =>
   switchTrue(reply.header('variable_hangup_after_bridge')) && switchTrue(reply.header('variable_continue_on_fail'));
 
+/** The dialplan answered the caller before `socket` (an IVR, an `answer`). */
+export const callerAnsweredIn = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): boolean => reply.header('Answer-State') === 'answered';
+
 /** `full`, or `single-channel` when the dialplan's `socket` line lacks `full`. */
 export const controlOf = (reply: Extract<ReplyFrame, { _tag: 'CommandReply' }>): string | undefined => reply.header('Control');
 

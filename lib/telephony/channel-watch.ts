@@ -2,24 +2,19 @@ import type { EventFrame, Frame } from '../esl/frame.ts';
 import type { EslSession } from '../esl/session.ts';
 import type { SocketMode } from './channel-data.ts';
 
-/** The only events a call's handling reads; the event socket may skip every other one unread. */
-export const WATCHED_EVENTS: ReadonlySet<string> = new Set([
-  'CHANNEL_HANGUP',
-  'CHANNEL_HANGUP_COMPLETE',
-  'CHANNEL_BRIDGE',
-  'CHANNEL_EXECUTE_COMPLETE',
-  'CHANNEL_PARK',
-]);
-
 const READ_IN: Readonly<Record<SocketMode, ReadonlySet<string>>> = {
   // Sync: the bridge's own completion decides, and its reply comes only once the bridge is over.
   sync: new Set(['CHANNEL_HANGUP', 'CHANNEL_EXECUTE_COMPLETE']),
-  // Async: CHANNEL_BRIDGE says a bridge connected before it completes; CHANNEL_PARK that closing the socket unparks.
-  async: new Set(['CHANNEL_HANGUP', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_PARK']),
+  // Async: CHANNEL_BRIDGE says a bridge connected (perhaps on early media) before it completes,
+  // CHANNEL_ANSWER that the destination then answered, CHANNEL_PARK that closing the socket unparks.
+  async: new Set(['CHANNEL_HANGUP', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_ANSWER', 'CHANNEL_PARK']),
 };
 
-/** The events a call in this mode needs FreeSWITCH to send; CHANNEL_HANGUP_COMPLETE only ever follows CHANNEL_HANGUP. */
+/** The events a call in this mode needs FreeSWITCH to send. */
 export const readIn = (mode: SocketMode): ReadonlySet<string> => READ_IN[mode];
+
+/** The only events a call's handling reads, in either mode; the event socket may skip every other one unread. */
+export const WATCHED_EVENTS: ReadonlySet<string> = new Set([...READ_IN.sync, ...READ_IN.async]);
 
 export interface ChannelWatch {
   /**
@@ -35,10 +30,16 @@ export interface ChannelWatch {
    */
   readonly completion: (applicationUuid: string) => Promise<EventFrame | undefined>;
   /**
-   * Settles when the caller is connected to a destination that answered (CHANNEL_BRIDGE with the
-   * caller's leg answered; a bridge on early media, `bridge_early_media`, may still fail over).
+   * Settles when the caller is bridged to a destination (CHANNEL_BRIDGE). By default FreeSWITCH bridges
+   * on the destination's early media (a 183 with audio), before it answers.
    */
   readonly bridged: Promise<void>;
+  /**
+   * Settles when the caller's leg is answered (CHANNEL_ANSWER, or a CHANNEL_BRIDGE that shows it
+   * answered). For a caller the dialplan had not answered, that is the destination's answer: a bridge
+   * answers the caller when its destination answers.
+   */
+  readonly callerAnswered: Promise<void>;
   /** Settles when FreeSWITCH says it is lingering after hang-up and waits for our `exit`. */
   readonly lingering: Promise<void>;
   /**
@@ -60,6 +61,8 @@ export const watchChannel = (session: EslSession): ChannelWatch => {
   let resolveLingering!: () => void;
   const lingering = new Promise<void>((resolve) => (resolveLingering = resolve));
   let resolveBridged!: () => void;
+  let resolveAnswered!: () => void;
+  const callerAnswered = new Promise<void>((resolve) => (resolveAnswered = resolve));
   const bridged = new Promise<void>((resolve) => (resolveBridged = resolve));
   const completions = new Map<string, (frame: EventFrame | undefined) => void>();
 
@@ -71,10 +74,13 @@ export const watchChannel = (session: EslSession): ChannelWatch => {
 
   const onFrame = (frame: Frame): void => {
     if (frame._tag === 'Event') {
-      if (frame.name === 'CHANNEL_HANGUP' || frame.name === 'CHANNEL_HANGUP_COMPLETE') {
+      if (frame.name === 'CHANNEL_HANGUP') {
         markGone(frame.header('Hangup-Cause') ?? 'UNKNOWN');
-      } else if (frame.name === 'CHANNEL_BRIDGE' && frame.header('Answer-State') === 'answered') {
+      } else if (frame.name === 'CHANNEL_BRIDGE') {
         resolveBridged();
+        if (frame.header('Answer-State') === 'answered') resolveAnswered();
+      } else if (frame.name === 'CHANNEL_ANSWER') {
+        resolveAnswered();
       } else if (frame.name === 'CHANNEL_PARK') {
         parked = true;
       } else if (frame.name === 'CHANNEL_EXECUTE_COMPLETE') {
@@ -104,6 +110,7 @@ export const watchChannel = (session: EslSession): ChannelWatch => {
     signal: gone.signal,
     hangupCause: () => cause,
     bridged,
+    callerAnswered,
     completion: (applicationUuid) =>
       session.isClosed()
         ? Promise.resolve(undefined)

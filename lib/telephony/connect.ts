@@ -8,7 +8,7 @@ import type { EslSession } from '../esl/session.ts';
 import type { Logger } from '../log.ts';
 import { selectScheme } from '../routing/select-scheme.ts';
 import { lost, type Admitted, type Lost, type Probe } from './call-state.ts';
-import { bridgeVariablesSetIn, callFromConnectReply, controlOf, socketAddressOf } from './channel-data.ts';
+import { bridgeVariablesSetIn, callerAnsweredIn, callFromConnectReply, controlOf, socketAddressOf } from './channel-data.ts';
 import { handBack, type HandedBack } from './hand-back.ts';
 import type { Line } from './line.ts';
 
@@ -54,6 +54,7 @@ export async function connect(
     mode,
     scheme,
     bridgeVariablesSet: bridgeVariablesSetIn(first),
+    callerAnswered: callerAnsweredIn(first),
     facts: { uuid: call.uuid, scheme: scheme.name, schemeReason: reason, caller: call.caller, called: call.called, mode },
   };
 }

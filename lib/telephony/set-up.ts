@@ -22,7 +22,9 @@ export const CALLER_CHANNEL_VARIABLES = 'hangup_after_bridge=true continue_on_fa
  * does raise unasked is only skipped unread here.
  */
 const RAISED: Readonly<Record<SocketMode, readonly string[]>> = {
-  sync: ['CHANNEL_EXECUTE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE', 'CHANNEL_HANGUP_COMPLETE'],
+  // DTMF: a sync call's socket stays open through the bridged call, and each digit keyed into the
+  // callee's menu would be queued for it.
+  sync: ['CHANNEL_EXECUTE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE', 'CHANNEL_HANGUP_COMPLETE', 'DTMF'],
   async: [
     'CHANNEL_EXECUTE', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_BRIDGE', 'CHANNEL_UNBRIDGE', 'CHANNEL_STATE',
     'CHANNEL_UNPARK', 'CHANNEL_HANGUP_COMPLETE',

@@ -1,4 +1,3 @@
-import { handBackCommands, type SocketMode } from '../esl/hand-back.ts';
 import type { CallFacts, CallResult } from './call-record.ts';
 import type { Line } from './line.ts';
 
@@ -17,9 +16,10 @@ export interface Talking {
   readonly facts: CallFacts;
 }
 
-export const leaveTalking = (line: Line, mode: SocketMode, facts: CallFacts, result: Talking['result']): Talking => {
-  // The same close as a hand-back: a bridge runs only in a park loop that has begun, so async needs no resume.
-  line.release(handBackCommands(mode, line.watch.parked()));
+export const leaveTalking = (line: Line, facts: CallFacts, result: Talking['result']): Talking => {
+  // Just the close, in either mode: an async bridge runs only in a park loop that has begun, and a
+  // `resume` would have the listener's end reset a channel in the middle of its bridge.
+  line.release([]);
   line.markDecided();
   return { _tag: 'Talking', result, facts };
 };

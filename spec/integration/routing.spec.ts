@@ -39,12 +39,15 @@ const SCHEMES = [
 ];
 
 /** What the router reads of a call's events (lib/telephony/channel-watch.ts), as FreeSWITCH names them. */
-const WATCHED = ['CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_PARK'];
-/** What `myevents` turns on besides (mod_event_socket.c), which the router unsubscribes from. */
+/** The event types the router reads in each mode, and so the only ones FreeSWITCH should send it. */
+const READ: Record<SocketMode, readonly string[]> = {
+  sync: ['CHANNEL_HANGUP', 'CHANNEL_EXECUTE_COMPLETE'],
+  async: ['CHANNEL_HANGUP', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_BRIDGE', 'CHANNEL_ANSWER', 'CHANNEL_PARK'],
+};
 /** The types a routed call raises that the router does not read in that mode, and nothing else (every name costs FreeSWITCH a byte read each). */
 const NIXED: Record<SocketMode, string> = {
-  sync: 'CHANNEL_EXECUTE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE',
-  async: 'CHANNEL_EXECUTE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_UNBRIDGE CHANNEL_STATE CHANNEL_UNPARK CHANNEL_HANGUP_COMPLETE',
+  sync: 'CHANNEL_EXECUTE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP_COMPLETE DTMF',
+  async: 'CHANNEL_EXECUTE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_UNBRIDGE CHANNEL_STATE CHANNEL_UNPARK CHANNEL_HANGUP_COMPLETE',
 };
 
 const json = (destination: string) => ({ body: JSON.stringify({ number_01: destination }), contentType: 'application/json' });
@@ -397,7 +400,7 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       // CHANNEL_DATA names the connect reply, which is no event.
       const types = [...(call.written ?? '').matchAll(/^Event-Name: (\S+)$/gm)].map((m) => m[1]).filter((type) => type !== 'CHANNEL_DATA');
       expect(types).to.include('CHANNEL_EXECUTE_COMPLETE');
-      expect(types.filter((type) => !WATCHED.includes(type!))).to.deep.equal([]);
+      expect(types.filter((type) => !READ[mode].includes(type!))).to.deep.equal([]);
       expect((await h.recordOf(call.uuid)).result).to.equal('bridged');
     });
 

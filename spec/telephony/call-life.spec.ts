@@ -276,15 +276,38 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.clock.pending()).to.equal(0);
   });
 
-  it('a CHANNEL_BRIDGE on early media (bridge_early_media) is no connection: the completion decides, and may fall back', async () => {
-    const c = start('async', { fallback: { action: 'bridge', destination: 'agent2' } });
+  it('async, bridged on early media (the FreeSWITCH default): no ringing bound any more, and the router lets go at the answer', async () => {
+    const c = start('async');
+    c.session.event('CHANNEL_PARK');
     await c.answerCrm();
     c.session.event('CHANNEL_BRIDGE', { 'Answer-State': 'early' });
     await settle();
-    expect(c.decided()).to.equal(false);
+    expect(c.decided()).to.equal(true);
+    await c.clock.advance(CALL_TIMEOUT_S * 1000 + LIMITS.ringSlackMs + 60_000);
     expect(c.session.ended).to.equal(false);
-    await c.complete('NO_ANSWER', { 'Answer-State': 'early' });
-    expect(c.bridges()).to.have.length(2);
+    c.session.event('CHANNEL_ANSWER', { 'Answer-State': 'answered' });
+    await settle();
+    expect(c.session.ended).to.equal(true);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'bridged' });
+  });
+
+  it('async, a caller the dialplan answered before socket: its bridge is followed to the completion, as its answer says nothing', async () => {
+    const c = start('async', { connect: { 'Answer-State': 'answered' } });
+    c.session.event('CHANNEL_PARK');
+    await c.answerCrm();
+    c.session.event('CHANNEL_BRIDGE', { 'Answer-State': 'answered' });
+    await settle();
+    expect(c.decided()).to.equal(true);
+    expect(c.session.ended).to.equal(false);
+    await c.hangUp();
+    await c.complete('SUCCESS');
+    await c.linger();
+    expect(c.session.commands().at(-1)).to.equal('exit');
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'bridged' });
   });
 
   it('bridging → fallback: a bridge that does not connect takes the scheme fallback bridge', async () => {
