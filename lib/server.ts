@@ -105,7 +105,7 @@ export const startRouter = async (options: RouterOptions): Promise<RunningRouter
       const result: DrainResult = (await decided)._tag === 'Settled' ? 'decided' : 'timed-out';
       // A sync-mode bridge counts as decided once written (lib/telephony/bridge-to.ts): should one of
       // these fail once the router is gone, FreeSWITCH continues the dialplan, not the scheme's fallback.
-      if (open > 0) log.warn({ calls: open }, 'stopped with calls still bridging: a sync-mode bridge among them that fails goes to the dialplan after socket');
+      if (open > 0) log.warn({ calls: open }, 'stopped with calls still open: a sync-mode bridge among them that fails goes to the dialplan after socket');
       return result;
     },
     reload: (config) => {

@@ -6,8 +6,8 @@ import type { HandedBack } from './hand-back.ts';
 import type { Talking } from './talking.ts';
 
 /**
- * A call's life: admitted → asking (ask.ts: the CRM request beside the set-up) → bridging → settled /
- * handed back / lost. The steps of the live states take the call's Line and may send; the endings
+ * A call's life: admitted → asking (ask.ts: the CRM request beside the set-up) → bridging → settled
+ * (the bridge is over) / talking (the call goes on without the router, talking.ts) / handed back / lost. The steps of the live states take the call's Line and may send; the endings
  * carry none, and reaching one releases it, so nothing can be sent once one is reached.
  */
 

@@ -11,7 +11,7 @@ export interface CallLimits {
   readonly exitGraceMs: number;
   /** How far past `callTimeout` an async bridge may go without connecting or completing. */
   readonly ringSlackMs: number;
-  /** After an answered bridge ends, how long the caller may stay up before we hang it up. */
+  /** After an answered bridge the router followed to its end, how long the caller may stay up before we hang it up. */
   readonly hangupGraceMs: number;
 }
 

@@ -44,7 +44,7 @@ interface Route {
   readonly what: string;
 }
 
-/** Every type `myevents` turns on that crm-router does not read (lib/telephony/channel-watch.ts WATCHED_EVENTS). */
+/** The first nixevent lever: every type `myevents` turns on but the five crm-router read at the time (HANGUP, HANGUP_COMPLETE, BRIDGE, EXECUTE_COMPLETE, PARK). */
 const NIX_UNREAD = [
   'CHANNEL_ANSWER', 'CHANNEL_APPLICATION', 'CHANNEL_CREATE', 'CHANNEL_DATA', 'CHANNEL_DESTROY', 'CHANNEL_EXECUTE',
   'CHANNEL_ORIGINATE', 'CHANNEL_UUID', 'CHANNEL_OUTGOING', 'CHANNEL_PARK', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA',
