@@ -293,6 +293,32 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.record()).to.deep.include({ result: 'bridged' });
   });
 
+  it('media bypass (sync): the signal bridge completes at the answer, and the router lets go without exit or hangup', async () => {
+    const c = start('sync');
+    await c.answerCrm();
+    await c.complete('SUCCESS', { variable_signal_bridge_to: 'b-leg-uuid' });
+    expect(c.session.ended).to.equal(true);
+    expect(c.session.commands()).to.deep.equal(['connect', ...setUpOf('sync'), 'bridge']);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'bridged' });
+    expect(c.clock.pending()).to.equal(0);
+  });
+
+  it('a fallback bridge that connects goes on without the router too (fallback-bridged)', async () => {
+    const c = start('async', { fallback: { action: 'bridge', destination: 'agent2' } });
+    c.session.event('CHANNEL_PARK');
+    await c.answerCrm();
+    await c.complete('USER_BUSY', { 'Answer-State': 'ringing' });
+    expect(c.bridges()).to.have.length(2);
+    c.session.event('CHANNEL_BRIDGE', { 'Answer-State': 'answered' });
+    await settle();
+    expect(c.session.ended).to.equal(true);
+    c.session.close();
+    await settle();
+    expect(c.record()).to.deep.include({ result: 'fallback-bridged', failure: 'Bridge:USER_BUSY', fallback: 'bridge' });
+  });
+
   it('async, a caller the dialplan answered before socket: its bridge is followed to the completion, as its answer says nothing', async () => {
     const c = start('async', { connect: { 'Answer-State': 'answered' } });
     c.session.event('CHANNEL_PARK');
