@@ -51,18 +51,19 @@ export const bridge = async (line: Line, mode: SocketMode, request: BridgeReques
   const connected = mode === 'async' ? Promise.race([completion, watch.bridged.then(() => BRIDGED)]) : completion;
   const ringing = await withTimeout(connected, ringBound, watch.signal, clock);
   if (ringing._tag === 'TimedOut') return { _tag: 'Lost', reason: 'no bridge completion within the ringing bound', stalled: true };
-  let ended: Bounded<EventFrame | typeof BRIDGED | typeof ANSWERED | undefined> = ringing;
-  if (ended._tag === 'Settled' && ended.value?._tag === 'Bridged') {
+  let ended: Bounded<EventFrame | typeof ANSWERED | undefined>;
+  if (ringing._tag === 'Aborted') ended = ringing;
+  else if (ringing.value?._tag === 'Bridged') {
     const answer = request.callerAnswered ? completion : Promise.race([completion, watch.callerAnswered.then(() => ANSWERED)]);
     ended = await withTimeout(answer, Infinity, watch.signal, clock);
-  }
+  } else ended = { _tag: 'Settled', value: ringing.value };
   // A bridge that was running when the caller hung up completes within moments; one FreeSWITCH had
   // not started yet is answered +OK and never runs, so no completion will come.
   if (ended._tag === 'Aborted') ended = await withTimeout(completion, limits.replyMs, undefined, clock);
   if (ended._tag !== 'Settled') return { _tag: 'CallerGone', disposition: 'NO_COMPLETION' };
   const frame = ended.value;
   if (frame?._tag === 'CallerAnswered') return CONNECTED;
-  if (frame === undefined || frame._tag === 'Bridged') {
+  if (frame === undefined) {
     const reply = await sent;
     return { _tag: 'Lost', reason: reply._tag === 'Left' ? reply.left._tag : 'SocketClosed', stalled: false };
   }

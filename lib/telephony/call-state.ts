@@ -7,8 +7,9 @@ import type { Talking } from './talking.ts';
 
 /**
  * A call's life: admitted → asking (ask.ts: the CRM request beside the set-up) → bridging → settled
- * (the bridge is over) / talking (the call goes on without the router, talking.ts) / handed back / lost. The steps of the live states take the call's Line and may send; the endings
- * carry none, and reaching one releases it, so nothing can be sent once one is reached.
+ * (the bridge is over) / talking (the call goes on without the router, talking.ts) / handed back /
+ * lost. The steps of the live states take the call's Line and may send; the endings carry none, and
+ * reaching one releases it, so nothing can be sent once one is reached.
  */
 
 /** The connect reply was read: the router knows the call, its mode and its scheme. */

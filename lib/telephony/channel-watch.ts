@@ -61,9 +61,9 @@ export const watchChannel = (session: EslSession): ChannelWatch => {
   let resolveLingering!: () => void;
   const lingering = new Promise<void>((resolve) => (resolveLingering = resolve));
   let resolveBridged!: () => void;
+  const bridged = new Promise<void>((resolve) => (resolveBridged = resolve));
   let resolveAnswered!: () => void;
   const callerAnswered = new Promise<void>((resolve) => (resolveAnswered = resolve));
-  const bridged = new Promise<void>((resolve) => (resolveBridged = resolve));
   const completions = new Map<string, (frame: EventFrame | undefined) => void>();
 
   const markGone = (why: string): void => {

@@ -36,8 +36,10 @@ const RAISED: Readonly<Record<SocketMode, readonly string[]>> = {
  * queue time, so before any application runs): FreeSWITCH then serialises and writes a fraction of
  * the bytes per call (nix-a-bridge-user: 27,544 instead of 90,697), and the router reads that much less.
  */
-export const nixEventsFor = (mode: SocketMode): EslCommand =>
-  plain(`nixevent ${RAISED[mode].filter((type) => !readIn(mode).has(type)).join(' ')}`);
+const nixEvents = (mode: SocketMode): EslCommand => plain(`nixevent ${RAISED[mode].filter((type) => !readIn(mode).has(type)).join(' ')}`);
+const NIX_EVENTS: Readonly<Record<SocketMode, EslCommand>> = { sync: nixEvents('sync'), async: nixEvents('async') };
+
+export const nixEventsFor = (mode: SocketMode): EslCommand => NIX_EVENTS[mode];
 
 /**
  * The set-up as a list of commands built from what is known of the call, written at once. Each is
