@@ -210,14 +210,21 @@ ${profile('bench-gateway', SIP_GATEWAY, 'bench-refuse', gateway)}
 ${actions}
       </condition>
     </extension>`;
+  /** `socket` in that mode, after what comes before it, and the hang-up the dialplan ends with. */
+  const routed = (mode: 'full' | 'async full', before = ''): string =>
+    `${before}        <action application="socket" data="${socket} ${mode}"/>\n        <action application="hangup"/>`;
+  const SET_BY_MULTISET = '        <action application="multiset" data="hangup_after_bridge=true continue_on_fail=true"/>\n';
+  const SET_INLINE =
+    '        <action application="set" data="hangup_after_bridge=true" inline="true"/>\n' +
+    '        <action application="set" data="continue_on_fail=true" inline="true"/>\n';
   file('dialplan/bench.xml', `<include>
   <context name="bench">
 ${ext('floor', '        <action application="bridge" data="sofia/gateway/pstn/$1"/>')}
-${ext('sync', `        <action application="socket" data="${socket} full"/>\n        <action application="hangup"/>`)}
-${ext('async', `        <action application="socket" data="${socket} async full"/>\n        <action application="hangup"/>`)}
-${ext('syncset', `        <action application="multiset" data="hangup_after_bridge=true continue_on_fail=true"/>\n        <action application="socket" data="${socket} full"/>\n        <action application="hangup"/>`)}
-${ext('syncinline', `        <action application="set" data="hangup_after_bridge=true" inline="true"/>\n        <action application="set" data="continue_on_fail=true" inline="true"/>\n        <action application="socket" data="${socket} full"/>\n        <action application="hangup"/>`)}
-${ext('asyncinline', `        <action application="set" data="hangup_after_bridge=true" inline="true"/>\n        <action application="set" data="continue_on_fail=true" inline="true"/>\n        <action application="socket" data="${socket} async full"/>\n        <action application="hangup"/>`)}
+${ext('sync', routed('full'))}
+${ext('async', routed('async full'))}
+${ext('syncset', routed('full', SET_BY_MULTISET))}
+${ext('syncinline', routed('full', SET_INLINE))}
+${ext('asyncinline', routed('async full', SET_INLINE))}
   </context>
   <context name="bench-refuse">
     <extension name="refuse">
