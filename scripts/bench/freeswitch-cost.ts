@@ -456,6 +456,10 @@ async function main(): Promise<void> {
     process.stdout.write('sipp is not installed: nothing measured (the calls are placed with sipp).\n');
     return;
   }
+  if (o.perfDir !== undefined && spawnSync('perf', ['--version'], { encoding: 'utf8' }).error !== undefined) {
+    process.stdout.write('perf is not installed (Debian: linux-perf): --perf needs it; nothing measured.\n');
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'crm-router-fs-cost-'));
   writeConf(join(dir, 'conf'));
   const fs = new FreeSwitch(build.bin, build.cli, dir);
