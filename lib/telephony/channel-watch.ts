@@ -51,6 +51,13 @@ export interface ChannelWatch {
 }
 
 /**
+ * The reason the channel's signal carries. `abort()` without one builds a DOMException, stack trace and
+ * all, and every call's channel goes at its end: 3% of the router's CPU per call in a profile at
+ * 1000 calls/s. Nothing reads the reason; the call's hang-up cause says why.
+ */
+const CHANNEL_GONE = Object.freeze({ channelGone: true });
+
+/**
  * Everything the router needs to know about its channel, learnt from frames as they pass. It listens
  * from before `myevents`, because a hang-up can arrive at any moment, even while the CRM is asked.
  */
@@ -69,7 +76,7 @@ export const watchChannel = (session: EslSession): ChannelWatch => {
   const markGone = (why: string): void => {
     if (cause !== undefined) return;
     cause = why;
-    gone.abort();
+    gone.abort(CHANNEL_GONE);
   };
 
   const onFrame = (frame: Frame): void => {
