@@ -20,6 +20,9 @@ const FRAME_BREAK = /[\r\n\0]/;
 
 export const plain = (line: string): EslCommand => ({ _tag: 'Plain', line });
 
+/** An API command, run by the socket's listener as it reads it and answered with `api/response`. */
+export const api = (command: string): EslCommand => plain(`api ${command}`);
+
 export const execute = (app: string, arg?: string, eventUuid?: string): EslCommand => ({
   _tag: 'Execute',
   app,

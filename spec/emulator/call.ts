@@ -281,7 +281,7 @@ export class EmulatedCall {
       case 'resume':
         this.resume = true;
         return this.reply('+OK');
-      case 'api': return this.write(F.apiResponse(args.join(' ')));
+      case 'api': return this.write(this.api(args));
       case 'sendmsg': return this.sendmsg(frame);
       default: return this.reply('-ERR command not found');
     }
@@ -418,6 +418,32 @@ export class EmulatedCall {
     }
     if (this.hungUp) return;
     this.complete(q, app === 'answer' ? F.answerComplete() : this.answered ? F.completeAnswered() : F.completeRinging());
+  }
+
+  /** `api` on the call's own socket; uuid_setvar_multi as mod_commands.c runs it, the rest as F.apiResponse. */
+  private api(args: readonly string[]): string {
+    if (args[0] !== 'uuid_setvar_multi') return F.apiResponse(args.join(' '));
+    const [uuid, vars] = [args[1], args.slice(2).join(' ')];
+    if (uuid === undefined) return F.apiReply(`-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
+    // A uuid alone: the command writes nothing, and api_exec answers for it.
+    if (args.length < 3) return F.apiReply('');
+    if (uuid !== this.uuid) return F.apiReply(`-ERR No such channel!\n-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
+    let out = '';
+    let set = 0;
+    for (const pair of vars.split(';')) {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      if (name === '') {
+        out += '-ERR No variable specified\n';
+        continue;
+      }
+      // Without `=` FreeSWITCH sets the variable to NULL, which unsets it.
+      this.vars.delete(name);
+      const value = eq < 0 ? '' : pair.slice(eq + 1);
+      if (value !== '') this.vars.set(name, urlEncode(value));
+      set++;
+    }
+    return F.apiReply(set > 0 ? `${out}+OK\n` : `${out}-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
   }
 
   private setVar(kv: string): void {

@@ -90,6 +90,38 @@ describe('emulator behaviours', () => {
     expect(result.sentExit).to.equal(true);
   });
 
+  describe('api uuid_setvar_multi, as mod_commands.c runs it', () => {
+    const UUID = 'c0ffee00-0000-4000-8000-000000000001';
+    const apiBodies = (seen: Seen): string[] => seen.frames.filter((f) => header(f.headers, 'Content-Type') === 'api/response').map((f) => f.body);
+
+    it('sets the caller\'s variables with no application run: continue_on_fail keeps a busy caller up', async () => {
+      const { seen, result } = await run(['myevents\n\n', 'linger\n\n', `api uuid_setvar_multi ${UUID} hangup_after_bridge=true;continue_on_fail=true\n\n`, execute('bridge', 'user/2001')],
+        { uuid: UUID, callee: () => ({ kind: 'busy' }), callerHangupAtMs: 100 });
+      expect(apiBodies(seen)).to.deep.equal(['+OK\n']);
+      const applications = seen.frames.filter((f) => eventName(f)?.startsWith('CHANNEL_EXECUTE') === true).map((f) => eventVar(f, 'Application'));
+      expect(applications.filter((app) => app !== 'bridge' && app !== 'socket')).to.deep.equal([]);
+      expect(result.bridges[0]!.outcome).to.equal('USER_BUSY');
+      expect(result.callerHungUp).to.equal(true);
+      expect(result.hangupCause).to.not.equal('USER_BUSY');
+    });
+
+    it('answers -ERR No such channel! and its usage for another uuid, and sets nothing', async () => {
+      const { seen, result } = await run(['myevents\n\n', 'linger\n\n', 'api uuid_setvar_multi c0ffee00-0000-4000-8000-00000000ffff continue_on_fail=true\n\n', execute('bridge', 'user/9999')],
+        { uuid: UUID, callee: () => ({ kind: 'unknown-user' }) });
+      expect(apiBodies(seen)).to.deep.equal(['-ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n']);
+      expect(result.hangupCause).to.equal('SUBSCRIBER_ABSENT');
+    });
+
+    it('answers -USAGE without variables, and api_exec\'s -ERR no reply for a uuid alone', async () => {
+      const { seen } = await run([`api uuid_setvar_multi ${UUID} =x\n\n`, `api uuid_setvar_multi ${UUID}\n\n`, 'api uuid_setvar_multi\n\n'], { uuid: UUID, callerHangupAtMs: 50 });
+      expect(apiBodies(seen)).to.deep.equal([
+        '-ERR No variable specified\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n',
+        '-ERR no reply\n',
+        '-USAGE: <uuid> <var>=<value>;<var>=<value>...\n',
+      ]);
+    });
+  });
+
   it('unknown user without continue_on_fail: FreeSWITCH hangs the caller up (SUBSCRIBER_ABSENT)', async () => {
     const { seen, result } = await run(['myevents\n\n', 'linger\n\n', execute('bridge', 'user/9999')], { callee: () => ({ kind: 'unknown-user' }) });
     expect(seen.events.indexOf('CHANNEL_HANGUP')).to.be.lessThan(seen.events.indexOf('CHANNEL_EXECUTE_COMPLETE'));

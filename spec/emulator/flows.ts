@@ -51,13 +51,21 @@ export function reply(text: string): string {
   return r;
 }
 
+/** An API command's answer as api_exec (mod_event_socket.c) writes it; an empty one becomes `-ERR no reply`. */
+export function apiReply(text: string): string {
+  const body = text === '' ? '-ERR no reply\n' : text;
+  return `Content-Type: api/response\nContent-Length: ${Buffer.byteLength(body)}\n\n${body}`;
+}
+
+/** mod_commands.c's usage line for uuid_setvar_multi. */
+export const SETVAR_MULTI_SYNTAX = '<uuid> <var>=<value>;<var>=<value>...';
+
 export function apiResponse(cmd: string): string {
   const name = cmd.split(/\s+/)[0] ?? '';
   // `api status` as captured in e2; `api version` as captured on the inbound socket.
   if (name === 'status') return templatesOf(CAP.e2).apiResponses[0]!;
   if (name === 'version') return inboundFrames().find((f) => f.body.startsWith('FreeSWITCH Version'))!.raw;
-  const body = `-ERR ${name} Command not found!\n`;
-  return `Content-Type: api/response\nContent-Length: ${body.length}\n\n${body}`;
+  return apiReply(`-ERR ${name} Command not found!\n`);
 }
 
 export function disconnectNotice(uuid: string): string {

@@ -21,7 +21,7 @@ const nixLine = (mode: 'async' | 'sync'): string => {
   return nix._tag === 'Plain' ? nix.line : '';
 };
 /** The set-up's one write; `ring_ready` goes only once the CRM has taken the scheme's ringbackAfterMs (default 200). */
-const setUpOf = (mode: 'async' | 'sync'): string[] => ['myevents', nixLine(mode), 'linger', 'multiset'];
+const setUpOf = (mode: 'async' | 'sync'): string[] => ['myevents', nixLine(mode), 'linger', 'uuid_setvar_multi'];
 
 const configOf = (fallback: Record<string, unknown> = { action: 'dialplan' }, scheme: Record<string, unknown> = {}) => {
   const decoded = decodeConfig({
@@ -132,7 +132,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
     const c = start('sync', { answer: (command) => (nameOf(command) === 'connect' ? connect : nameOf(command) === 'bridge' ? replyOf('+OK') : undefined) });
     await settle();
     await c.answerCrm();
-    expect(c.session.commands().slice(-2)).to.deep.equal(['multiset', 'bridge']);
+    expect(c.session.commands().slice(-2)).to.deep.equal(['uuid_setvar_multi', 'bridge']);
     for (const line of setUpOf('sync')) c.session.reply(replyOf(line === 'linger' ? '-ERR no' : '+OK'));
     await settle();
     await c.complete('SUCCESS');
@@ -169,10 +169,10 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.session.commands()).to.not.include('ring_ready');
   });
 
-  it('the set-up leaves multiset out when the channel data shows both variables set by the dialplan', async () => {
+  it('the set-up leaves the variables out when the channel data shows both set by the dialplan', async () => {
     const c = start('sync', { connect: { variable_hangup_after_bridge: 'true', variable_continue_on_fail: 'TRUE' } });
     await settle();
-    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], setUpOf('sync').filter((name) => name !== 'multiset')]);
+    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], setUpOf('sync').filter((name) => name !== 'uuid_setvar_multi')]);
   });
 
   for (const [what, connect] of [
@@ -180,7 +180,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
     ['continue_on_fail naming some causes only', { variable_hangup_after_bridge: 'true', variable_continue_on_fail: 'USER_BUSY,NO_ANSWER' }],
     ['hangup_after_bridge false', { variable_hangup_after_bridge: 'false', variable_continue_on_fail: 'true' }],
   ] as const) {
-    it(`the set-up keeps multiset when the channel data shows ${what}`, async () => {
+    it(`the set-up sets the variables when the channel data shows ${what}`, async () => {
       const c = start('async', { connect });
       await settle();
       expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], setUpOf('async')]);
@@ -480,6 +480,30 @@ describe('telephony: the call life, transition by transition (fake session, fake
     c.session.close();
     await settle();
     expect(c.record()).to.deep.include({ failure: 'SetupRefused', setupErrors: ['linger: -ERR no'], result: 'fallback-dialplan' });
+  });
+
+  for (const [what, body, recorded] of [
+    ['-ERR', '-ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n', 'uuid_setvar_multi: -ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...'],
+    ['-USAGE', '-USAGE: <uuid> <var>=<value>;<var>=<value>...\n', 'uuid_setvar_multi: -USAGE: <uuid> <var>=<value>;<var>=<value>...'],
+  ] as const) {
+    it(`the caller's variables refused (api/response ${what}) are recorded, and the call handed back`, async () => {
+      const apiAnswer: ReplyFrame = { _tag: 'ApiResponse', body };
+      const c = start('sync', { answer: (command) => (nameOf(command) === 'connect' ? connectReply('sync') : nameOf(command) === 'uuid_setvar_multi' ? apiAnswer : replyOf('+OK')) });
+      await settle();
+      await c.answerCrm();
+      c.session.close();
+      await settle();
+      expect(c.record()).to.deep.include({ failure: 'SetupRefused', setupErrors: [recorded], result: 'fallback-dialplan' });
+    });
+  }
+
+  it('the caller\'s variables go by uuid_setvar_multi on the channel\'s own uuid, answered +OK as an api/response', async () => {
+    const c = start('sync', { answer: (command) => (nameOf(command) === 'connect' ? connectReply('sync') : nameOf(command) === 'uuid_setvar_multi' ? { _tag: 'ApiResponse', body: '+OK\n' } : replyOf('+OK')) });
+    await settle();
+    const sent = c.session.written[1]?.find((command) => nameOf(command) === 'uuid_setvar_multi');
+    expect(sent).to.deep.equal({ _tag: 'Plain', line: "api uuid_setvar_multi call-1 hangup_after_bridge=true;continue_on_fail=true" });
+    await c.answerCrm();
+    expect(c.session.commands().slice(-1)).to.deep.equal(['bridge']);
   });
 
   it('a connect reply that never comes: the socket is closed after replyMs + lateReplyMs + exitGraceMs', async () => {

@@ -8,7 +8,9 @@ type Headers = Readonly<Record<string, string>>;
 const lookup = (headers: Headers) => (name: string): string | undefined => headers[name];
 
 /** A command as the router wrote it: `connect`, `exit`, or the application of an `execute`. */
-export const nameOf = (command: EslCommand): string => (command._tag === 'Plain' ? command.line : command.app);
+/** An application's name, a command's line, or an API command's name (`uuid_setvar_multi`). */
+export const nameOf = (command: EslCommand): string =>
+  command._tag === 'Execute' ? command.app : command.line.startsWith('api ') ? command.line.split(' ')[1]! : command.line;
 
 /**
  * An EslSession with nobody behind it: the spec plays FreeSWITCH. Commands are recorded as written;
