@@ -27,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { prepareRouters, startRouter, type Router } from './actors.ts';
 import { argumentReader } from './args.ts';
 import { REPO, type Placement } from './procs.ts';
+import { proxyCall } from './proxies.ts';
 import { percentile, spread, type Spread } from './stats.ts';
 
 const ESL_PORT = 8221;
@@ -88,13 +89,17 @@ interface Options {
   readonly routerDir: string | undefined;
   /** Where `perf record -g` of FreeSWITCH over each phase goes (`<route>-<ms>.data`), if anywhere. */
   readonly perfDir: string | undefined;
+  /** Where each router's `--cpu-prof` profile goes (`<dir>/<router kind>/`), if anywhere. */
+  readonly profileDir: string | undefined;
+  /** Whether each router serves WARM_UP_CALLS emulated calls before the measured ones (`--cold`: not). */
+  readonly warmUp: boolean;
 }
 
 const USAGE = `usage: npm run bench:freeswitch -- --freeswitch <dir with fs/bin/freeswitch> [--calls 400] [--rate 20] [--hold-ms 1000]
-                                  [--runs 3] [--router-dir DIR] [--perf DIR] [--routes floor,sync,async${Object.keys(ROUTES).slice(3).map((r) => `,${r}`).join('')}]`;
+                                  [--runs 3] [--router-dir DIR] [--perf DIR] [--profile DIR] [--cold] [--routes floor,sync,async${Object.keys(ROUTES).slice(3).map((r) => `,${r}`).join('')}]`;
 
 function parseOptions(argv: readonly string[]): Options {
-  let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5, routerDir: undefined, perfDir: undefined };
+  let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5, routerDir: undefined, perfDir: undefined, profileDir: undefined, warmUp: true };
   const { next, value, positive } = argumentReader(argv, USAGE);
   for (let flag = next(); flag !== undefined; flag = next()) {
     switch (flag) {
@@ -105,6 +110,8 @@ function parseOptions(argv: readonly string[]): Options {
       case '--runs': o = { ...o, runs: Math.round(positive()) }; break;
       case '--router-dir': o = { ...o, routerDir: resolve(value()) }; break;
       case '--perf': o = { ...o, perfDir: resolve(value()) }; mkdirSync(o.perfDir!, { recursive: true }); break;
+      case '--profile': o = { ...o, profileDir: resolve(value()) }; break;
+      case '--cold': o = { ...o, warmUp: false }; break;
       case '--routes': {
         const routes = value().split(',');
         const unknown = routes.filter((r) => ROUTES[r] === undefined);
@@ -255,6 +262,29 @@ const alive = (pid: number): boolean => {
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Emulated calls placed on a router before its measured calls, `WARM_UP_PARALLEL` at a time. */
+const WARM_UP_CALLS = 5000;
+const WARM_UP_PARALLEL = 20;
+
+/**
+ * A router that has served calls for a while, as one in service has: emulated calls (the project's
+ * FreeSWITCH emulator, straight to the router: the real FreeSWITCH neither sees nor pays for them)
+ * until V8 has compiled most of the call's code. Started cold, crm-router spent ~10% of its CPU over a
+ * 600-call phase at 50/s in V8's optimising compiler, and more in baseline code and inline-cache
+ * misses (`perf record` of the router), which the post-dial delay carried; `--trace-opt` still counted
+ * 118 functions optimised over the 1000 calls after 1500 and 42 after 4000.
+ */
+async function warmUp(router: Router, mode: 'sync' | 'async'): Promise<void> {
+  let placed = 0;
+  const worker = async (): Promise<void> => {
+    while (placed < WARM_UP_CALLS) {
+      placed++;
+      await proxyCall(router.host, router.port, { mode });
+    }
+  };
+  await Promise.all(Array.from({ length: WARM_UP_PARALLEL }, worker));
+}
 
 class FreeSwitch {
   pid = -1;
@@ -504,8 +534,9 @@ async function main(): Promise<void> {
       for (const route of o.routes) {
         const r = ROUTES[route]!;
         const router =
-          r.router === 'none' ? undefined : await startRouter(r.router, place, crm.url, dir, { port: ROUTER_PORT, baselineVariant: r.variant, routerDir: o.routerDir });
+          r.router === 'none' ? undefined : await startRouter(r.router, place, crm.url, dir, { port: ROUTER_PORT, baselineVariant: r.variant, routerDir: o.routerDir, profileDir: o.profileDir });
         try {
+          if (router !== undefined && o.warmUp) await warmUp(router, r.prefix.startsWith('async') ? 'async' : 'sync');
           const p = await phase(route, o, fs, dir, idleMsPerSecond, router);
           phases.push(p);
           log(
@@ -534,7 +565,7 @@ function report(o: Options, phases: readonly Phase[], idle: number, started: Dat
   const cell = (s: Spread, base: number): string => `${s.median.toFixed(2)}${plus(s.median, base)} [${s.min.toFixed(2)}–${s.max.toFixed(2)}]`;
   const lines: string[] = [];
   lines.push(`FreeSWITCH cost per routed call — ${started.toISOString()}, ${bin}${o.routerDir === undefined ? '' : `; crm-router from ${o.routerDir}`}`);
-  lines.push(`${o.calls} calls at ${o.rate}/s per route and run (sipp caller → FreeSWITCH → sipp callee, media bypassed, each call held ${o.holdMs} ms), instant CRM, ${o.runs} run(s) back to back; median [min–max] of the runs`);
+  lines.push(`${o.calls} calls at ${o.rate}/s per route and run (sipp caller → FreeSWITCH → sipp callee, media bypassed, each call held ${o.holdMs} ms), instant CRM, ${o.runs} run(s) back to back; median [min–max] of the runs; ${o.warmUp ? `each router warmed by ${WARM_UP_CALLS} emulated calls first` : 'routers measured cold (--cold)'}`);
   lines.push(`machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), shared with other work: CPU figures carry its noise; FreeSWITCH idle ${idle.toFixed(1)} ms CPU/s, subtracted`);
   lines.push('');
   lines.push('| route | FreeSWITCH CPU per call, ms | post-dial delay p50, ms | p90, ms | calls reaching the callee | router CPU per call, µs |');
