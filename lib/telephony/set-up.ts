@@ -13,17 +13,25 @@ import type { Line } from './line.ts';
  * no round trip when the destination is known: `continue_on_fail` keeps the caller up when a bridge
  * fails (so the fallback can run), `hangup_after_bridge` ends the caller's leg with the callee's.
  */
-export const CALLER_CHANNEL_VARIABLES = 'hangup_after_bridge=true;continue_on_fail=true';
+const CALLER_CHANNEL_VARIABLES = ['hangup_after_bridge=true', 'continue_on_fail=true'];
+
+/**
+ * A uuid that `uuid_setvar_multi` reads as one: it takes the channel's uuid up to the first space and
+ * splits the rest at `;` (mod_commands.c). FreeSWITCH's own uuids always are; an `origination_uuid`
+ * can be any string, and one with a space would name another channel.
+ */
+const PLAIN_UUID = /^[^\s;]+$/;
 
 /**
  * The variables set by `uuid_setvar_multi`, an API command, rather than by the `multiset` application:
  * an application's execution makes FreeSWITCH build a CHANNEL_EXECUTE and a CHANNEL_EXECUTE_COMPLETE,
  * each with the whole channel's data, whether or not anyone is subscribed, and in sync mode it runs
- * before the bridge. The API command only sets them (mod_commands.c), on the listener's thread as it
- * reads the command, so before any application the socket queued after it. Measured on the real
- * FreeSWITCH (scripts/bench/README.md): about 0.8 ms less of its CPU per call.
+ * before the bridge. The API command only sets them, on the listener's thread as it reads the
+ * command, so before any application the socket queued after it (measured in scripts/bench/README.md).
+ * A uuid the API command would misread has them set by `multiset`.
  */
-const setCallerVariables = (uuid: string): EslCommand => api(`uuid_setvar_multi ${uuid} ${CALLER_CHANNEL_VARIABLES}`);
+const setCallerVariables = (uuid: string): EslCommand =>
+  PLAIN_UUID.test(uuid) ? api(`uuid_setvar_multi ${uuid} ${CALLER_CHANNEL_VARIABLES.join(';')}`) : execute('multiset', CALLER_CHANNEL_VARIABLES.join(' '));
 
 /**
  * The types `myevents` turns on (mod_event_socket.c, parse_command) that a routed call's own channel
@@ -68,7 +76,7 @@ export const setUpCommands = (admitted: Admitted): readonly EslCommand[] => [
 
 export type SetUpResult =
   | { readonly _tag: 'Ready' }
-  /** FreeSWITCH refused some of the set-up (`-ERR`, or an API command's `-ERR`/`-USAGE`): `command: reply` for each. */
+  /** FreeSWITCH refused some of the set-up (`-ERR`; uuid_setvar_multi: anything but `+OK`): `command: reply` for each. */
   | { readonly _tag: 'Refused'; readonly errors: readonly string[] }
   | { readonly _tag: 'Failed'; readonly failure: Extract<FailureTag, 'ReplyTimeout' | 'SocketClosed' | 'MalformedFrame' | 'UnsafeCommand'> };
 
@@ -79,10 +87,17 @@ const nameOf = (command: EslCommand): string => {
   return first === 'api' && second !== undefined ? second : first!;
 };
 
-/** An API command answers its own text: `+OK` when it did what was asked. */
+/** Room on the call line for what FreeSWITCH answered an API command with, which may run to lines. */
+const REFUSAL_CHARS = 200;
+
+/**
+ * A command reply refuses with `-ERR`. The set-up's one API command, uuid_setvar_multi, answers `+OK`
+ * when it set the variables, and otherwise `-ERR ...`, `-USAGE: ...` or api_exec's `-ERR no reply`.
+ */
 const refusal = (reply: ReplyFrame): string | undefined => {
   if (reply._tag === 'CommandReply') return reply.replyText.startsWith('-ERR') ? reply.replyText : undefined;
-  return reply.body.startsWith('+OK') ? undefined : reply.body.trim();
+  if (reply.body.startsWith('+OK')) return undefined;
+  return reply.body.trim().replace(/\s*\n\s*/g, ' | ').slice(0, REFUSAL_CHARS);
 };
 
 /**

@@ -483,8 +483,9 @@ describe('telephony: the call life, transition by transition (fake session, fake
   });
 
   for (const [what, body, recorded] of [
-    ['-ERR', '-ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n', 'uuid_setvar_multi: -ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...'],
+    ['-ERR', '-ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n', 'uuid_setvar_multi: -ERR No such channel! | -USAGE: <uuid> <var>=<value>;<var>=<value>...'],
     ['-USAGE', '-USAGE: <uuid> <var>=<value>;<var>=<value>...\n', 'uuid_setvar_multi: -USAGE: <uuid> <var>=<value>;<var>=<value>...'],
+    ['of 1000 lines', '-ERR x\n'.repeat(1000), `uuid_setvar_multi: ${Array(1000).fill('-ERR x').join(' | ').slice(0, 200)}`],
   ] as const) {
     it(`the caller's variables refused (api/response ${what}) are recorded, and the call handed back`, async () => {
       const apiAnswer: ReplyFrame = { _tag: 'ApiResponse', body };
@@ -501,10 +502,19 @@ describe('telephony: the call life, transition by transition (fake session, fake
     const c = start('sync', { answer: (command) => (nameOf(command) === 'connect' ? connectReply('sync') : nameOf(command) === 'uuid_setvar_multi' ? { _tag: 'ApiResponse', body: '+OK\n' } : replyOf('+OK')) });
     await settle();
     const sent = c.session.written[1]?.find((command) => nameOf(command) === 'uuid_setvar_multi');
-    expect(sent).to.deep.equal({ _tag: 'Plain', line: "api uuid_setvar_multi call-1 hangup_after_bridge=true;continue_on_fail=true" });
+    expect(sent).to.deep.equal({ _tag: 'Plain', line: 'api uuid_setvar_multi call-1 hangup_after_bridge=true;continue_on_fail=true' });
     await c.answerCrm();
     expect(c.session.commands().slice(-1)).to.deep.equal(['bridge']);
   });
+
+  for (const uuid of ['call 1', 'call;1']) {
+    it(`a channel uuid that uuid_setvar_multi would misread (${JSON.stringify(uuid)}) has the variables set by multiset`, async () => {
+      const c = start('async', { connect: { 'Unique-ID': uuid } });
+      await settle();
+      const sent = c.session.written[1]?.slice(-1)[0];
+      expect(sent).to.deep.include({ _tag: 'Execute', app: 'multiset', arg: 'hangup_after_bridge=true continue_on_fail=true' });
+    });
+  }
 
   it('a connect reply that never comes: the socket is closed after replyMs + lateReplyMs + exitGraceMs', async () => {
     const c = start('async', { answer: () => undefined });

@@ -7,8 +7,7 @@ type Headers = Readonly<Record<string, string>>;
 
 const lookup = (headers: Headers) => (name: string): string | undefined => headers[name];
 
-/** A command as the router wrote it: `connect`, `exit`, or the application of an `execute`. */
-/** An application's name, a command's line, or an API command's name (`uuid_setvar_multi`). */
+/** A command as the router wrote it: `connect`, `exit`, the application of an `execute`, or an API command's name. */
 export const nameOf = (command: EslCommand): string =>
   command._tag === 'Execute' ? command.app : command.line.startsWith('api ') ? command.line.split(' ')[1]! : command.line;
 
