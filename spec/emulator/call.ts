@@ -281,7 +281,7 @@ export class EmulatedCall {
       case 'resume':
         this.resume = true;
         return this.reply('+OK');
-      case 'api': return this.write(this.api(args));
+      case 'api': return this.write(this.api(firstLine.trim()));
       case 'sendmsg': return this.sendmsg(frame);
       default: return this.reply('-ERR command not found');
     }
@@ -420,17 +420,27 @@ export class EmulatedCall {
     this.complete(q, app === 'answer' ? F.answerComplete() : this.answered ? F.completeAnswered() : F.completeRinging());
   }
 
-  /** `api` on the call's own socket; uuid_setvar_multi as mod_commands.c runs it, the rest as F.apiResponse. */
-  private api(args: readonly string[]): string {
-    if (args[0] !== 'uuid_setvar_multi') return F.apiResponse(args.join(' '));
-    const [uuid, vars] = [args[1], args.slice(2).join(' ')];
-    if (uuid === undefined) return F.apiReply(`-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
+  /**
+   * `api` on the call's own socket, the line split as mod_event_socket.c and mod_commands.c split it:
+   * the command at the first space, the uuid at the next, the variables at `;` (trimmed; a trailing
+   * `;` adds none). uuid_setvar_multi as mod_commands.c runs it, any other command as F.apiResponse.
+   */
+  private api(line: string): string {
+    const rest = line.slice(4);
+    const space = rest.indexOf(' ');
+    const command = space < 0 ? rest : rest.slice(0, space);
+    if (command !== 'uuid_setvar_multi') return F.apiResponse(rest);
+    const arg = space < 0 ? '' : rest.slice(space + 1);
+    if (arg === '') return F.apiReply(`-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
+    const gap = arg.indexOf(' ');
     // A uuid alone: the command writes nothing, and api_exec answers for it.
-    if (args.length < 3) return F.apiReply('');
-    if (uuid !== this.uuid) return F.apiReply(`-ERR No such channel!\n-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
+    if (gap < 0) return F.apiReply('');
+    if (arg.slice(0, gap) !== this.uuid) return F.apiReply(`-ERR No such channel!\n-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
+    const pairs = arg.slice(gap + 1).split(';').map((pair) => pair.trim());
+    if (pairs.length > 1 && pairs[pairs.length - 1] === '') pairs.pop();
     let out = '';
     let set = 0;
-    for (const pair of vars.split(';')) {
+    for (const pair of pairs) {
       const eq = pair.indexOf('=');
       const name = eq < 0 ? pair : pair.slice(0, eq);
       if (name === '') {

@@ -112,9 +112,11 @@ describe('emulator behaviours', () => {
       expect(result.hangupCause).to.equal('SUBSCRIBER_ABSENT');
     });
 
-    it('answers -USAGE without variables, and api_exec\'s -ERR no reply for a uuid alone', async () => {
-      const { seen } = await run([`api uuid_setvar_multi ${UUID} =x\n\n`, `api uuid_setvar_multi ${UUID}\n\n`, 'api uuid_setvar_multi\n\n'], { uuid: UUID, callerHangupAtMs: 50 });
+    it('answers +OK for a trailing ;, -USAGE without variables, and api_exec\'s -ERR no reply for a uuid alone', async () => {
+      const lines = [`${UUID} a=1;`, `${UUID} =x`, UUID, ''].map((arg) => `api uuid_setvar_multi${arg === '' ? '' : ` ${arg}`}\n\n`);
+      const { seen } = await run(lines, { uuid: UUID, callerHangupAtMs: 50 });
       expect(apiBodies(seen)).to.deep.equal([
+        '+OK\n',
         '-ERR No variable specified\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n',
         '-ERR no reply\n',
         '-USAGE: <uuid> <var>=<value>;<var>=<value>...\n',
