@@ -9,7 +9,7 @@ export const CALL_FAILURE_TAGS = [
   'BadChannelData',
   /** The dialplan's `socket` line lacks `full` (`Control: single-channel`): the router cannot drive the call. */
   'SocketNotFull',
-  /** FreeSWITCH answered a set-up command with `-ERR` (the replies are on the call line, `setupErrors`). */
+  /** FreeSWITCH refused a set-up command: `-ERR`, or uuid_setvar_multi's `-ERR`/`-USAGE` (the replies are on the call line, `setupErrors`). */
   'SetupRefused',
   /** A reply did not come within `replyMs`: FreeSWITCH is too slow to route this call, which is handed back. */
   'ReplyTimeout',

@@ -57,8 +57,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
   floor: { prefix: 'floor', router: 'none', what: 'static dialplan bridge (the floor)' },
   sync: { prefix: 'sync', router: 'crm-router', what: 'crm-router, sync (socket ... full)' },
   async: { prefix: 'async', router: 'crm-router', what: 'crm-router, async (socket ... async full)' },
-  'sync-inline': { prefix: 'syncinline', router: 'crm-router', what: 'crm-router, sync, the dialplan setting both variables inline (no multiset)' },
-  'async-inline': { prefix: 'asyncinline', router: 'crm-router', what: 'crm-router, async, the dialplan setting both variables inline (no multiset)' },
+  'sync-inline': { prefix: 'syncinline', router: 'crm-router', what: 'crm-router, sync, the dialplan setting both variables inline (no uuid_setvar_multi)' },
+  'async-inline': { prefix: 'asyncinline', router: 'crm-router', what: 'crm-router, async, the dialplan setting both variables inline (no uuid_setvar_multi)' },
   'baseline-sync': { prefix: 'sync', router: 'baseline', what: "baseline router, crm-router's exchange before issue 13, sync" },
   'nix-sync': { prefix: 'sync', router: 'baseline', variant: { nix: NIX_UNREAD }, what: 'baseline + nixevent of every unread type, sync' },
   'multiset-syncset': { prefix: 'syncset', router: 'baseline', variant: { multiset: 'if-unset' }, what: 'baseline + multiset only if unset (dialplan sets both), sync' },
@@ -89,7 +89,7 @@ interface Options {
   readonly routerDir: string | undefined;
   /** Where `perf record -g` of FreeSWITCH over each phase goes (`<route>-<ms>.data`), if anywhere. */
   readonly perfDir: string | undefined;
-  /** Where each router's `--cpu-prof` profile goes (`<dir>/<router kind>/`), if anywhere. */
+  /** Where each router's `--cpu-prof` profile goes (`<dir>/<router kind>/`, warm-up included: `--cold` leaves it out), if anywhere. */
   readonly profileDir: string | undefined;
   /** Whether each router serves WARM_UP_CALLS emulated calls before the measured ones (`--cold`: not). */
   readonly warmUp: boolean;
@@ -284,6 +284,8 @@ async function warmUp(router: Router, mode: 'sync' | 'async'): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: WARM_UP_PARALLEL }, worker));
+  // The warm-up's garbage is collected now (the probe's full GC), not in the measured calls.
+  await router.memory();
 }
 
 class FreeSwitch {
