@@ -23,15 +23,20 @@ const CALLER_CHANNEL_VARIABLES = ['hangup_after_bridge=true', 'continue_on_fail=
 const PLAIN_UUID = /^[^\s;]+$/;
 
 /**
- * The variables set by `uuid_setvar_multi`, an API command, rather than by the `multiset` application:
- * an application's execution makes FreeSWITCH build a CHANNEL_EXECUTE and a CHANNEL_EXECUTE_COMPLETE,
- * each with the whole channel's data, whether or not anyone is subscribed, and in sync mode it runs
- * before the bridge. The API command only sets them, on the listener's thread as it reads the
- * command, so before any application the socket queued after it (measured in scripts/bench/README.md).
- * A uuid the API command would misread has them set by `multiset`.
+ * In sync mode the variables are set by `uuid_setvar_multi`, an API command, rather than by the
+ * `multiset` application, which there runs on the channel's thread ahead of the bridge and makes
+ * FreeSWITCH build a CHANNEL_EXECUTE and a CHANNEL_EXECUTE_COMPLETE, each with the whole channel's
+ * data, whether or not anyone is subscribed. The API command only sets them, as the listener reads
+ * it (measured in scripts/bench/README.md). In async mode the listener is a thread of its own and
+ * `multiset` waits for the park loop beside the bridge; there the API command showed no gain to
+ * measure, and with it a real FreeSWITCH answered one `connect` of a burst of 200 calls later than
+ * replyMs in 2 of 4 runs (0 of 3 with `multiset`), so async keeps `multiset`. So does a uuid the API
+ * command would misread.
  */
-const setCallerVariables = (uuid: string): EslCommand =>
-  PLAIN_UUID.test(uuid) ? api(`uuid_setvar_multi ${uuid} ${CALLER_CHANNEL_VARIABLES.join(';')}`) : execute('multiset', CALLER_CHANNEL_VARIABLES.join(' '));
+const setCallerVariables = (mode: SocketMode, uuid: string): EslCommand =>
+  mode === 'sync' && PLAIN_UUID.test(uuid)
+    ? api(`uuid_setvar_multi ${uuid} ${CALLER_CHANNEL_VARIABLES.join(';')}`)
+    : execute('multiset', CALLER_CHANNEL_VARIABLES.join(' '));
 
 /**
  * The types `myevents` turns on (mod_event_socket.c, parse_command) that a routed call's own channel
@@ -70,7 +75,7 @@ export const setUpCommands = (admitted: Admitted): readonly EslCommand[] => [
   plain('myevents'),
   nixEventsFor(admitted.mode),
   plain('linger'),
-  ...(admitted.bridgeVariablesSet ? [] : [setCallerVariables(admitted.call.uuid)]),
+  ...(admitted.bridgeVariablesSet ? [] : [setCallerVariables(admitted.mode, admitted.call.uuid)]),
   ...(admitted.scheme.ringbackAfterMs === 0 ? [execute('ring_ready')] : []),
 ];
 

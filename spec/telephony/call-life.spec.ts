@@ -21,7 +21,7 @@ const nixLine = (mode: 'async' | 'sync'): string => {
   return nix._tag === 'Plain' ? nix.line : '';
 };
 /** The set-up's one write; `ring_ready` goes only once the CRM has taken the scheme's ringbackAfterMs (default 200). */
-const setUpOf = (mode: 'async' | 'sync'): string[] => ['myevents', nixLine(mode), 'linger', 'uuid_setvar_multi'];
+const setUpOf = (mode: 'async' | 'sync'): string[] => ['myevents', nixLine(mode), 'linger', mode === 'sync' ? 'uuid_setvar_multi' : 'multiset'];
 
 const configOf = (fallback: Record<string, unknown> = { action: 'dialplan' }, scheme: Record<string, unknown> = {}) => {
   const decoded = decodeConfig({
@@ -172,7 +172,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
   it('the set-up leaves the variables out when the channel data shows both set by the dialplan', async () => {
     const c = start('sync', { connect: { variable_hangup_after_bridge: 'true', variable_continue_on_fail: 'TRUE' } });
     await settle();
-    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], setUpOf('sync').filter((name) => name !== 'uuid_setvar_multi')]);
+    expect(c.session.written.map((w) => w.map(nameOf))).to.deep.equal([['connect'], setUpOf('sync').slice(0, -1)]);
   });
 
   for (const [what, connect] of [
@@ -509,7 +509,7 @@ describe('telephony: the call life, transition by transition (fake session, fake
 
   for (const uuid of ['call 1', 'call;1']) {
     it(`a channel uuid that uuid_setvar_multi would misread (${JSON.stringify(uuid)}) has the variables set by multiset`, async () => {
-      const c = start('async', { connect: { 'Unique-ID': uuid } });
+      const c = start('sync', { connect: { 'Unique-ID': uuid } });
       await settle();
       const sent = c.session.written[1]?.slice(-1)[0];
       expect(sent).to.deep.include({ _tag: 'Execute', app: 'multiset', arg: 'hangup_after_bridge=true continue_on_fail=true' });
