@@ -15,7 +15,7 @@ const SCHEMES = [
     name: 'default',
     url: '/json',
     destinationField: 'number_01',
-    callTimeout: 1,
+    callTimeout: 2,
     responseTimeout: 1,
     params: { note: '${sip_h_X-Note}', name: '${effective_caller_id_name}', from: '${caller_id_number}' },
   },

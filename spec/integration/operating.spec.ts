@@ -78,7 +78,7 @@ const sample = (text: string, series: string): number | undefined => {
 const config = (crm: CrmServer, extra: Record<string, unknown> = {}) => ({
   listen: { host: '127.0.0.1', port: 0 },
   admin: { listen: { host: '127.0.0.1', port: 0 } },
-  schemes: [{ name: 'default', url: `${crm.url}/route`, destinationField: 'number_01', gateway: 'pstn', callTimeout: 1, responseTimeout: 2 }],
+  schemes: [{ name: 'default', url: `${crm.url}/route`, destinationField: 'number_01', gateway: 'pstn', callTimeout: 2, responseTimeout: 2 }],
   ...extra,
 });
 
@@ -175,7 +175,7 @@ describe('operating the router (admin listener, reload, drain)', function () {
     const file = (scheme: string) => ({
       ...config(crm),
       selection: { default: scheme },
-      schemes: ['old', 'new'].map((name) => ({ name, url: `${crm.url}/${name}`, destinationField: 'number_01', gateway: 'pstn', callTimeout: 1, responseTimeout: 5 })),
+      schemes: ['old', 'new'].map((name) => ({ name, url: `${crm.url}/${name}`, destinationField: 'number_01', gateway: 'pstn', callTimeout: 2, responseTimeout: 5 })),
     });
     running = await start(file('old'));
     const { service, fs } = running;

@@ -10,29 +10,29 @@ import type { Capability, Pbx } from './pbx.ts';
  * loopback answers it. Every scenario runs in both socket modes.
  */
 const SCHEMES = [
-  { name: 'default', url: '/json', submit: 'json', import: 'json', destinationField: 'number_01', callTimeout: 1, responseTimeout: 1 },
-  { name: 'http', url: '/http', method: 'GET', submit: 'http', import: 'http', callTimeout: 1, responseTimeout: 1 },
-  { name: 'rpc', url: '/rpc', submit: 'jsonrpc', import: 'jsonrpc', rpcMethod: 'route.call', callTimeout: 1, responseTimeout: 1 },
-  { name: 'form', url: '/form', submit: 'http', method: 'POST', import: 'json', destinationField: 'number_01', callTimeout: 1, responseTimeout: 1 },
-  { name: 'headers', url: '/headers', submit: 'http', method: 'GET', paramsIn: 'headers', import: 'http', callTimeout: 1, responseTimeout: 1 },
+  { name: 'default', url: '/json', submit: 'json', import: 'json', destinationField: 'number_01', callTimeout: 2, responseTimeout: 1 },
+  { name: 'http', url: '/http', method: 'GET', submit: 'http', import: 'http', callTimeout: 2, responseTimeout: 1 },
+  { name: 'rpc', url: '/rpc', submit: 'jsonrpc', import: 'jsonrpc', rpcMethod: 'route.call', callTimeout: 2, responseTimeout: 1 },
+  { name: 'form', url: '/form', submit: 'http', method: 'POST', import: 'json', destinationField: 'number_01', callTimeout: 2, responseTimeout: 1 },
+  { name: 'headers', url: '/headers', submit: 'http', method: 'GET', paramsIn: 'headers', import: 'http', callTimeout: 2, responseTimeout: 1 },
   {
     name: 'unreachable',
     url: '/json',
     destinationField: 'number_01',
     gateway: DESTINATIONS.deadGateway,
-    callTimeout: 1,
+    callTimeout: 2,
     responseTimeout: 1,
     fallback: { action: 'bridge', destination: DESTINATIONS.fallbackLogin },
   },
   { name: 'slow', url: '/json', destinationField: 'number_01', responseTimeout: 0.3 },
   // No ringing of the router's own for any CRM this suite has (ringbackAfterMs is the default 200 elsewhere).
-  { name: 'quiet', url: '/json', destinationField: 'number_01', callTimeout: 1, responseTimeout: 1, ringbackAfterMs: 10_000 },
+  { name: 'quiet', url: '/json', destinationField: 'number_01', callTimeout: 2, responseTimeout: 1, ringbackAfterMs: 10_000 },
   { name: 'patient', url: '/json', destinationField: 'number_01', callTimeout: 30 },
   {
     name: 'fallback',
     url: '/json',
     destinationField: 'number_01',
-    callTimeout: 1,
+    callTimeout: 2,
     responseTimeout: 1,
     fallback: { action: 'bridge', destination: DESTINATIONS.fallbackLogin },
   },
@@ -103,7 +103,7 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
         mode === 'sync'
           ? `api uuid_setvar_multi ${call.uuid} hangup_after_bridge=true;continue_on_fail=true\n\n`
           : 'sendmsg\ncall-command: execute\nexecute-app-name: multiset\ncontent-type: text/plain\ncontent-length: 46\n\nhangup_after_bridge=true continue_on_fail=true',
-        `sendmsg\ncall-command: execute\nexecute-app-name: bridge\nEvent-UUID: ${bridgeUuid}\ncontent-type: text/plain\ncontent-length: ${`{originate_timeout=1}user/${DESTINATIONS.login}`.length}\n\n{originate_timeout=1}user/${DESTINATIONS.login}`,
+        `sendmsg\ncall-command: execute\nexecute-app-name: bridge\nEvent-UUID: ${bridgeUuid}\ncontent-type: text/plain\ncontent-length: ${`{originate_timeout=2}user/${DESTINATIONS.login}`.length}\n\n{originate_timeout=2}user/${DESTINATIONS.login}`,
         // Sync: the bridge's completion comes once the call is over, then the linger, then `exit`. Async:
         // the router closes the socket at CHANNEL_BRIDGE, the call talking on without it.
         ...(mode === 'sync' ? ['exit\n\n'] : []),
@@ -218,7 +218,7 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
       h.crm.respond(json('+380 (12) 345-67-89'));
       const call = await h.pbx.placeCall(mode);
       expect(call.bridges.map((b) => b.endpoint)).to.deep.equal([`sofia/gateway/pstn/${DESTINATIONS.number}`]);
-      expect(call.bridges[0]?.vars['originate_timeout']).to.equal('1');
+      expect(call.bridges[0]?.vars['originate_timeout']).to.equal('2');
     });
 
     it('routes with submit/import http: GET query string, plain-text answer', async () => {
