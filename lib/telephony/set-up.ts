@@ -27,11 +27,10 @@ const PLAIN_UUID = /^[^\s;]+$/;
  * `multiset` application, which there runs on the channel's thread ahead of the bridge and makes
  * FreeSWITCH build a CHANNEL_EXECUTE and a CHANNEL_EXECUTE_COMPLETE, each with the whole channel's
  * data, whether or not anyone is subscribed. The API command only sets them, as the listener reads
- * it (measured in scripts/bench/README.md). In async mode the listener is a thread of its own and
- * `multiset` waits for the park loop beside the bridge; there the API command showed no gain to
- * measure, and with it a real FreeSWITCH answered one `connect` of a burst of 200 calls later than
- * replyMs in 2 of 4 runs (0 of 3 with `multiset`), so async keeps `multiset`. So does a uuid the API
- * command would misread.
+ * it (measured in scripts/bench/README.md). In async mode the listener is a thread of its own, and
+ * with the API command on it a real FreeSWITCH answered one `connect` of a burst of 200 calls later
+ * than replyMs in 2 of 4 runs (0 of 7 with `multiset`), so async keeps `multiset`. So does a uuid the
+ * API command would misread.
  */
 const setCallerVariables = (mode: SocketMode, uuid: string): EslCommand =>
   mode === 'sync' && PLAIN_UUID.test(uuid)
@@ -96,7 +95,7 @@ const nameOf = (command: EslCommand): string => {
 const REFUSAL_CHARS = 200;
 
 /**
- * A command reply refuses with `-ERR`. The set-up's one API command, uuid_setvar_multi, answers `+OK`
+ * A command reply refuses with `-ERR`. The set-up's one API command (sync mode), uuid_setvar_multi, answers `+OK`
  * when it set the variables, and otherwise `-ERR ...`, `-USAGE: ...` or api_exec's `-ERR no reply`.
  */
 const refusal = (reply: ReplyFrame): string | undefined => {

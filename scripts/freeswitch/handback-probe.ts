@@ -25,7 +25,7 @@ const app = (name: string, arg?: string): Step => ({
   send: `sendmsg\ncall-command: execute\nexecute-app-name: ${name}\n${arg === undefined ? '' : `execute-app-arg: ${arg}\n`}\n`,
 });
 
-/** The router's set-up when this probe was run (since then the variables go by uuid_setvar_multi, ring_ready only after ringbackAfterMs). */
+/** The router's set-up when this probe was run; the README's table names it so (the router's set-up now: lib/telephony/set-up.ts). */
 const SETUP: Step[] = [cmd('connect'), cmd('myevents'), cmd('linger'), app('multiset', 'hangup_after_bridge=true continue_on_fail=true'), app('ring_ready')];
 const FAILED_BRIDGE: Step[] = [...SETUP, app('bridge', 'user/nobody'), { until: 'CHANNEL_EXECUTE_COMPLETE:bridge' }];
 
