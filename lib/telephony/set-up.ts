@@ -14,6 +14,8 @@ import type { Line } from './line.ts';
  * fails (so the fallback can run), `hangup_after_bridge` ends the caller's leg with the callee's.
  */
 const CALLER_CHANNEL_VARIABLES = ['hangup_after_bridge=true', 'continue_on_fail=true'];
+const SET_BY_API = CALLER_CHANNEL_VARIABLES.join(';');
+const SET_BY_MULTISET = execute('multiset', CALLER_CHANNEL_VARIABLES.join(' '));
 
 /**
  * A uuid that `uuid_setvar_multi` reads as one: it takes the channel's uuid up to the first space and
@@ -33,9 +35,7 @@ const PLAIN_UUID = /^[^\s;]+$/;
  * API command would misread.
  */
 const setCallerVariables = (mode: SocketMode, uuid: string): EslCommand =>
-  mode === 'sync' && PLAIN_UUID.test(uuid)
-    ? api(`uuid_setvar_multi ${uuid} ${CALLER_CHANNEL_VARIABLES.join(';')}`)
-    : execute('multiset', CALLER_CHANNEL_VARIABLES.join(' '));
+  mode === 'sync' && PLAIN_UUID.test(uuid) ? api(`uuid_setvar_multi ${uuid} ${SET_BY_API}`) : SET_BY_MULTISET;
 
 /**
  * The types `myevents` turns on (mod_event_socket.c, parse_command) that a routed call's own channel

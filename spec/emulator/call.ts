@@ -448,9 +448,8 @@ export class EmulatedCall {
         continue;
       }
       // Without `=` FreeSWITCH sets the variable to NULL, which unsets it.
-      this.vars.delete(name);
-      const value = eq < 0 ? '' : pair.slice(eq + 1);
-      if (value !== '') this.vars.set(name, urlEncode(value));
+      if (eq < 0) this.vars.delete(name);
+      else this.setVar(pair);
       set++;
     }
     return F.apiReply(set > 0 ? `${out}+OK\n` : `${out}-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
