@@ -1,9 +1,9 @@
 /**
- * `npm run bench:cpu -- [--router-dir DIR]... [--node-flags "FLAGS"]... [--baseline-node-flags "FLAGS"]... [--rate 1000] [--seconds 3] [--rounds 5] [--mode sync|async]`:
+ * `npm run bench:cpu -- [--router-dir DIR]... [--node-flags "FLAGS"]... [--baseline-node-flags "FLAGS"]... [--rate 1000] [--seconds 3] [--rounds 5] [--mode sync|async] [--warm-up S]`:
  * the router's CPU per call, crm-router of each checkout given (default: this one) and the baseline,
  * measured in turn, round after round, on the same load generator and CRM: a before/after comparison
  * within one run, so that the machine's other load falls on all of them alike. Each round starts every
- * router afresh, warms it up (1 s at 200 calls/s), then places `rate` calls per second for `seconds`;
+ * router afresh, warms it up as `npm run bench` does (5 s at 1000 calls/s; `--warm-up S`: S seconds), then places `rate` calls per second for `seconds`;
  * the figure is the router process's user + system CPU over those calls, divided by them. Each
  * `--node-flags` adds crm-router of the first checkout once more, its node started with those flags;
  * `--baseline-node-flags` does the same for the baseline. Ratios are to the plain baseline. Medians of the
@@ -16,6 +16,7 @@ import type { SocketMode } from '../../spec/emulator/index.ts';
 import { buildRouter, transpile } from './compile.ts';
 import { startCrm, startLoadGenerator, startRouter, type RouterKind } from './actors.ts';
 import { measureRun } from './measure.ts';
+import { WARM_UP } from './plan.ts';
 import { pinSelf, placement, REPO } from './procs.ts';
 import { spread } from './stats.ts';
 
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   let seconds = 3;
   let rounds = 5;
   let mode: SocketMode = 'sync';
+  let warmSeconds = WARM_UP.seconds;
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
       case '--seconds': seconds = Number(v); i++; break;
       case '--rounds': rounds = Number(v); i++; break;
       case '--mode': mode = v === 'async' ? 'async' : 'sync'; i++; break;
+      case '--warm-up': warmSeconds = Number(v); i++; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
         const router = await startRouter(c.kind, place, crm.url, scratch, { routerDir: c.dir, nodeFlags: c.nodeFlags });
         try {
           const stage = { router, crm, load, mode };
-          await measureRun(stage, 200, 1);
+          if (warmSeconds > 0) await measureRun(stage, WARM_UP.rate, warmSeconds);
           const s = await measureRun(stage, rate, seconds);
           cpu.get(c.name)!.push(s.cpuUsPerCall);
           process.stderr.write(`round ${round} ${c.name}: ${s.cpuUsPerCall.toFixed(0)} µs per call (${s.bridged}/${s.placed} bridged, p99 ${s.added.p99.toFixed(1)} ms)\n`);
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
     rmSync(scratch, { recursive: true, force: true });
   }
   const base = spread(cpu.get('baseline')!).median;
-  process.stdout.write(`router CPU per call, ${mode} mode, ${rate} calls/s for ${seconds} s, ${rounds} rounds (median [min–max]); ${place.note}\n`);
+  process.stdout.write(`router CPU per call, ${mode} mode, ${rate} calls/s for ${seconds} s after ${warmSeconds} s at ${WARM_UP.rate}/s, ${rounds} rounds (median [min–max]); ${place.note}\n`);
   for (const c of contenders) {
     const s = spread(cpu.get(c.name)!);
     process.stdout.write(`  ${c.name}: ${s.median.toFixed(0)} µs [${s.min.toFixed(0)}–${s.max.toFixed(0)}] = ${(s.median / base).toFixed(2)}× the baseline; capacity ${(1e6 / s.median).toFixed(0)} calls/s per core\n`);
