@@ -14,6 +14,16 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/**
+ * What a wait needs of a signal: a real AbortSignal has it, and so has a call's channel signal
+ * (channel-watch.ts), which is lighter.
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+  readonly addEventListener: (type: 'abort', listener: () => void, options?: { readonly once?: boolean }) => void;
+  readonly removeEventListener: (type: 'abort', listener: () => void) => void;
+}
+
 export type Bounded<A> =
   | { readonly _tag: 'Settled'; readonly value: A }
   | { readonly _tag: 'TimedOut' }
@@ -30,7 +40,7 @@ const ABORTED: Bounded<never> = { _tag: 'Aborted' };
  * every call that never settles would keep each finished call's state for good). A rejection of
  * `promise` rejects the wait.
  */
-export const withTimeout = <A>(promise: Promise<A> | undefined, ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<Bounded<A>> => {
+export const withTimeout = <A>(promise: Promise<A> | undefined, ms: number, signal?: StopSignal, clock: Clock = systemClock): Promise<Bounded<A>> => {
   if (signal?.aborted === true) return Promise.resolve(ABORTED);
   return new Promise((resolve, reject) => {
     let over = false;
@@ -53,5 +63,5 @@ export const withTimeout = <A>(promise: Promise<A> | undefined, ms: number, sign
 };
 
 /** `ms` of quiet, cut short by `signal`: withTimeout over nothing. */
-export const pause = (ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<'TimedOut' | 'Aborted'> =>
+export const pause = (ms: number, signal?: StopSignal, clock: Clock = systemClock): Promise<'TimedOut' | 'Aborted'> =>
   withTimeout<never>(undefined, ms, signal, clock).then((r) => (r._tag === 'Aborted' ? 'Aborted' : 'TimedOut'));

@@ -1,4 +1,5 @@
 import type * as E from 'fp-ts/lib/Either.js';
+import type { StopSignal } from '../delay.ts';
 import type { RoutingFailure } from '../core/failure.ts';
 import type { Route, Router } from '../routing/route.ts';
 import type { Admitted } from './call-state.ts';
@@ -15,7 +16,7 @@ export interface Asking {
  * made got build an AbortError with its stack trace (source-mapped under tsx) for each call, ~5% of
  * the router's CPU.
  */
-export const ask = (route: Router, admitted: Admitted, callSignal: AbortSignal): Asking => {
+export const ask = (route: Router, admitted: Admitted, callSignal: StopSignal): Asking => {
   const request = new AbortController();
   const abort = (): void => request.abort();
   if (callSignal.aborted) abort();
