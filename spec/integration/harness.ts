@@ -56,7 +56,11 @@ export const startHarness = async (schemes: ReadonlyArray<Record<string, unknown
   const router = await startRouter({
     config: decoded.right.config,
     log: createLogger('info', collect(logs)),
-    limits: { ...DEFAULT_LIMITS, replyMs: 1_000, exitGraceMs: 1_000, hangupGraceMs: 500 },
+    // replyMs 2.5 s, not 1: with 200 calls starting at once on a 2-core machine, a real FreeSWITCH
+    // answered an async `connect` just over 1 s late in 3 of 14 runs of local.sh, and that call went back
+    // to the dialplan, as it should. Short still, for the specs that wait it out (a bridge FreeSWITCH
+    // drops unrun); the late-reply paths have specs of their own (spec/telephony).
+    limits: { ...DEFAULT_LIMITS, replyMs: 2_500, exitGraceMs: 1_000, hangupGraceMs: 500 },
     onCallDone: (record) => {
       records.push(record);
       if (record.uuid !== undefined) waiting.get(record.uuid)?.(record);
