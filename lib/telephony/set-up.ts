@@ -25,17 +25,13 @@ const SET_BY_MULTISET = execute('multiset', CALLER_CHANNEL_VARIABLES.join(' '));
 const PLAIN_UUID = /^[^\s;]+$/;
 
 /**
- * In sync mode the variables are set by `uuid_setvar_multi`, an API command, rather than by the
- * `multiset` application, which there runs on the channel's thread ahead of the bridge and makes
- * FreeSWITCH build a CHANNEL_EXECUTE and a CHANNEL_EXECUTE_COMPLETE, each with the whole channel's
- * data, whether or not anyone is subscribed. The API command only sets them, as the listener reads
- * it (measured in scripts/bench/README.md). In async mode the listener is a thread of its own, and
- * with the API command on it a real FreeSWITCH answered one `connect` of a burst of 200 calls later
- * than replyMs in 2 of 4 runs (0 of 7 with `multiset`), so async keeps `multiset`. So does a uuid the
- * API command would misread.
+ * The variables are set by `uuid_setvar_multi`, an API command, rather than by the `multiset`
+ * application, which runs on the channel's thread ahead of the bridge (in async mode in the park loop)
+ * and makes FreeSWITCH build a CHANNEL_EXECUTE and a CHANNEL_EXECUTE_COMPLETE, each with the whole
+ * channel's data, whether or not anyone is subscribed. The API command only sets them, as the listener
+ * reads it (measured in scripts/bench/README.md). A uuid the API command would misread gets `multiset`.
  */
-const setCallerVariables = (mode: SocketMode, uuid: string): EslCommand =>
-  mode === 'sync' && PLAIN_UUID.test(uuid) ? api(`uuid_setvar_multi ${uuid} ${SET_BY_API}`) : SET_BY_MULTISET;
+const setCallerVariables = (uuid: string): EslCommand => (PLAIN_UUID.test(uuid) ? api(`uuid_setvar_multi ${uuid} ${SET_BY_API}`) : SET_BY_MULTISET);
 
 /**
  * The types `myevents` turns on (mod_event_socket.c, parse_command) that a routed call's own channel
@@ -74,7 +70,7 @@ export const setUpCommands = (admitted: Admitted): readonly EslCommand[] => [
   plain('myevents'),
   nixEventsFor(admitted.mode),
   plain('linger'),
-  ...(admitted.bridgeVariablesSet ? [] : [setCallerVariables(admitted.mode, admitted.call.uuid)]),
+  ...(admitted.bridgeVariablesSet ? [] : [setCallerVariables(admitted.call.uuid)]),
   ...(admitted.scheme.ringbackAfterMs === 0 ? [execute('ring_ready')] : []),
 ];
 
@@ -95,7 +91,7 @@ const nameOf = (command: EslCommand): string => {
 const REFUSAL_CHARS = 200;
 
 /**
- * A command reply refuses with `-ERR`. The set-up's one API command (sync mode), uuid_setvar_multi, answers `+OK`
+ * A command reply refuses with `-ERR`. The set-up's one API command, uuid_setvar_multi, answers `+OK`
  * when it set the variables, and otherwise `-ERR ...`, `-USAGE: ...` or api_exec's `-ERR no reply`.
  */
 const refusal = (reply: ReplyFrame): string | undefined => {

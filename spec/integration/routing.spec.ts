@@ -100,9 +100,7 @@ for (const mode of ['sync', 'async'] as const satisfies readonly SocketMode[]) {
         'myevents\n\n',
         `nixevent ${NIXED[mode]}\n\n`,
         'linger\n\n',
-        mode === 'sync'
-          ? `api uuid_setvar_multi ${call.uuid} hangup_after_bridge=true;continue_on_fail=true\n\n`
-          : 'sendmsg\ncall-command: execute\nexecute-app-name: multiset\ncontent-type: text/plain\ncontent-length: 46\n\nhangup_after_bridge=true continue_on_fail=true',
+        `api uuid_setvar_multi ${call.uuid} hangup_after_bridge=true;continue_on_fail=true\n\n`,
         `sendmsg\ncall-command: execute\nexecute-app-name: bridge\nEvent-UUID: ${bridgeUuid}\ncontent-type: text/plain\ncontent-length: ${`{originate_timeout=2}user/${DESTINATIONS.login}`.length}\n\n{originate_timeout=2}user/${DESTINATIONS.login}`,
         // Sync: the bridge's completion comes once the call is over, then the linger, then `exit`. Async:
         // the router closes the socket at CHANNEL_BRIDGE, the call talking on without it.

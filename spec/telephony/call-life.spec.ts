@@ -21,7 +21,7 @@ const nixLine = (mode: 'async' | 'sync'): string => {
   return nix._tag === 'Plain' ? nix.line : '';
 };
 /** The set-up's one write; `ring_ready` goes only once the CRM has taken the scheme's ringbackAfterMs (default 200). */
-const setUpOf = (mode: 'async' | 'sync'): string[] => ['myevents', nixLine(mode), 'linger', mode === 'sync' ? 'uuid_setvar_multi' : 'multiset'];
+const setUpOf = (mode: 'async' | 'sync'): string[] => ['myevents', nixLine(mode), 'linger', 'uuid_setvar_multi'];
 
 const configOf = (fallback: Record<string, unknown> = { action: 'dialplan' }, scheme: Record<string, unknown> = {}) => {
   const decoded = decodeConfig({
