@@ -76,8 +76,11 @@ export const setUpCommands = (admitted: Admitted): readonly EslCommand[] => [
 
 export type SetUpResult =
   | { readonly _tag: 'Ready' }
-  /** FreeSWITCH refused some of the set-up (`-ERR`; uuid_setvar_multi: anything but `+OK`): `command: reply` for each. */
-  | { readonly _tag: 'Refused'; readonly errors: readonly string[] }
+  /**
+   * FreeSWITCH refused some of the set-up (`-ERR`; uuid_setvar_multi: anything but `+OK`): `command: reply`
+   * for each. `channelGone`: uuid_setvar_multi found no such channel, the caller's own.
+   */
+  | { readonly _tag: 'Refused'; readonly errors: readonly string[]; readonly channelGone: boolean }
   | { readonly _tag: 'Failed'; readonly failure: Extract<FailureTag, 'ReplyTimeout' | 'SocketClosed' | 'MalformedFrame' | 'UnsafeCommand'> };
 
 /** `linger`, `ring_ready`, and for an API command its own name (`uuid_setvar_multi`). */
@@ -110,6 +113,14 @@ export const setUp = (line: Line, admitted: Admitted): Promise<SetUpResult> => s
 const READY: SetUpResult = { _tag: 'Ready' };
 
 /**
+ * What uuid_setvar_multi answers for a channel that is down: switch_core_session_locate finds none, as
+ * switch_core_session_read_lock refuses a channel once it is hanging up (switch_core_rwlock.c). The
+ * set-up names the caller's own uuid, so this says the caller hung up before FreeSWITCH read the
+ * set-up, its CHANNEL_HANGUP perhaps still on the way.
+ */
+const NO_SUCH_CHANNEL = '-ERR No such channel!';
+
+/**
  * `ring_ready` (180 Ringing) for the caller once the CRM has taken the scheme's `ringbackAfterMs`
  * (counted from the request's start) without answering; a CRM that answers sooner has its bridge go
  * out with no ringing of ours, and the destination's own 180 and early media reach the caller.
@@ -133,5 +144,7 @@ const sendSetUp = async (line: Line, commands: readonly EslCommand[]): Promise<S
     const refused = refusal(reply);
     return refused === undefined ? [] : [`${nameOf(commands[i]!)}: ${refused}`];
   });
-  return errors.length === 0 ? { _tag: 'Ready' } : { _tag: 'Refused', errors };
+  if (errors.length === 0) return READY;
+  const channelGone = replies.right.some((reply) => reply._tag === 'ApiResponse' && reply.body.startsWith(NO_SUCH_CHANNEL));
+  return { _tag: 'Refused', errors, channelGone };
 };

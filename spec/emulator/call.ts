@@ -435,7 +435,8 @@ export class EmulatedCall {
     const gap = arg.indexOf(' ');
     // A uuid alone: the command writes nothing, and api_exec answers for it.
     if (gap < 0) return F.apiReply('');
-    if (arg.slice(0, gap) !== this.uuid) return F.apiReply(`-ERR No such channel!\n-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
+    // A channel that is down is found no more (switch_core_session_read_lock refuses it).
+    if (arg.slice(0, gap) !== this.uuid || this.hungUp) return F.apiReply(`-ERR No such channel!\n-USAGE: ${F.SETVAR_MULTI_SYNTAX}\n`);
     const pairs = arg.slice(gap + 1).split(';').map((pair) => pair.trim());
     if (pairs.length > 1 && pairs[pairs.length - 1] === '') pairs.pop();
     let out = '';

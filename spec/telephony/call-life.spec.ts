@@ -482,38 +482,52 @@ describe('telephony: the call life, transition by transition (fake session, fake
     expect(c.record()).to.deep.include({ failure: 'SetupRefused', setupErrors: ['linger: -ERR no'], result: 'fallback-dialplan' });
   });
 
-  for (const [what, body, recorded] of [
-    ['-ERR', '-ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n', 'uuid_setvar_multi: -ERR No such channel! | -USAGE: <uuid> <var>=<value>;<var>=<value>...'],
-    ['-USAGE', '-USAGE: <uuid> <var>=<value>;<var>=<value>...\n', 'uuid_setvar_multi: -USAGE: <uuid> <var>=<value>;<var>=<value>...'],
-    ['of 1000 lines', '-ERR x\n'.repeat(1000), `uuid_setvar_multi: ${Array(1000).fill('-ERR x').join(' | ').slice(0, 200)}`],
-  ] as const) {
-    it(`the caller's variables refused (api/response ${what}) are recorded, and the call handed back`, async () => {
-      const apiAnswer: ReplyFrame = { _tag: 'ApiResponse', body };
-      const c = start('sync', { answer: (command) => (nameOf(command) === 'connect' ? connectReply('sync') : nameOf(command) === 'uuid_setvar_multi' ? apiAnswer : replyOf('+OK')) });
+  const answeringSetVar = (mode: 'async' | 'sync', body: string) => (command: EslCommand): ReplyFrame =>
+    nameOf(command) === 'connect' ? connectReply(mode) : nameOf(command) === 'uuid_setvar_multi' ? { _tag: 'ApiResponse', body } : replyOf('+OK');
+
+  for (const mode of ['sync', 'async'] as const) {
+    for (const [what, body, recorded] of [
+      ['-ERR', '-ERR No variable specified\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n', 'uuid_setvar_multi: -ERR No variable specified | -USAGE: <uuid> <var>=<value>;<var>=<value>...'],
+      ['-USAGE', '-USAGE: <uuid> <var>=<value>;<var>=<value>...\n', 'uuid_setvar_multi: -USAGE: <uuid> <var>=<value>;<var>=<value>...'],
+      ['of 1000 lines', '-ERR x\n'.repeat(1000), `uuid_setvar_multi: ${Array(1000).fill('-ERR x').join(' | ').slice(0, 200)}`],
+    ] as const) {
+      it(`${mode}: the caller's variables refused (api/response ${what}) are recorded, and the call handed back`, async () => {
+        const c = start(mode, { answer: answeringSetVar(mode, body) });
+        await settle();
+        await c.answerCrm();
+        c.session.close();
+        await settle();
+        expect(c.record()).to.deep.include({ failure: 'SetupRefused', setupErrors: [recorded], result: 'fallback-dialplan' });
+      });
+    }
+
+    it(`${mode}: uuid_setvar_multi finding no such channel (the caller hung up before FreeSWITCH read it) is the caller gone, not a refusal`, async () => {
+      const c = start(mode, { answer: answeringSetVar(mode, '-ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n') });
       await settle();
       await c.answerCrm();
       c.session.close();
       await settle();
-      expect(c.record()).to.deep.include({ failure: 'SetupRefused', setupErrors: [recorded], result: 'fallback-dialplan' });
+      expect(c.record()).to.deep.include({ failure: 'CallerHungUp', result: 'caller-gone' });
+      expect(c.session.commands()).to.not.include('bridge');
     });
-  }
 
-  it('the caller\'s variables go by uuid_setvar_multi on the channel\'s own uuid, answered +OK as an api/response', async () => {
-    const c = start('sync', { answer: (command) => (nameOf(command) === 'connect' ? connectReply('sync') : nameOf(command) === 'uuid_setvar_multi' ? { _tag: 'ApiResponse', body: '+OK\n' } : replyOf('+OK')) });
-    await settle();
-    const sent = c.session.written[1]?.find((command) => nameOf(command) === 'uuid_setvar_multi');
-    expect(sent).to.deep.equal({ _tag: 'Plain', line: 'api uuid_setvar_multi call-1 hangup_after_bridge=true;continue_on_fail=true' });
-    await c.answerCrm();
-    expect(c.session.commands().slice(-1)).to.deep.equal(['bridge']);
-  });
-
-  for (const uuid of ['call 1', 'call;1']) {
-    it(`a channel uuid that uuid_setvar_multi would misread (${JSON.stringify(uuid)}) has the variables set by multiset`, async () => {
-      const c = start('sync', { connect: { 'Unique-ID': uuid } });
+    it(`${mode}: the caller's variables go by uuid_setvar_multi on the channel's own uuid, answered +OK as an api/response`, async () => {
+      const c = start(mode, { answer: answeringSetVar(mode, '+OK\n') });
       await settle();
-      const sent = c.session.written[1]?.slice(-1)[0];
-      expect(sent).to.deep.include({ _tag: 'Execute', app: 'multiset', arg: 'hangup_after_bridge=true continue_on_fail=true' });
+      const sent = c.session.written[1]?.find((command) => nameOf(command) === 'uuid_setvar_multi');
+      expect(sent).to.deep.equal({ _tag: 'Plain', line: 'api uuid_setvar_multi call-1 hangup_after_bridge=true;continue_on_fail=true' });
+      await c.answerCrm();
+      expect(c.session.commands().slice(-1)).to.deep.equal(['bridge']);
     });
+
+    for (const uuid of ['call 1', 'call;1']) {
+      it(`${mode}: a channel uuid that uuid_setvar_multi would misread (${JSON.stringify(uuid)}) has the variables set by multiset`, async () => {
+        const c = start(mode, { connect: { 'Unique-ID': uuid } });
+        await settle();
+        const sent = c.session.written[1]?.slice(-1)[0];
+        expect(sent).to.deep.include({ _tag: 'Execute', app: 'multiset', arg: 'hangup_after_bridge=true continue_on_fail=true' });
+      });
+    }
   }
 
   it('a connect reply that never comes: the socket is closed after replyMs + lateReplyMs + exitGraceMs', async () => {
