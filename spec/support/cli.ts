@@ -1,7 +1,7 @@
 /** The built CLI (bin/crm-router.js over dist/) in its own process, as an operator runs it. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,13 +35,25 @@ export const writeConfig = (config: unknown): string => {
   return path;
 };
 
-/** A port nobody listens on right now, for a router process to take. */
+/**
+ * A port nobody listens on right now, for a router process to take. It is drawn below Linux's ephemeral
+ * range (32768-60999 by default), from which every outgoing connection takes its local port: a port
+ * the kernel handed out for `listen(0)` could be some client socket's by the time the router binds it
+ * (a CI run failed on EADDRINUSE so).
+ */
 export const freePort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
 };
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
