@@ -47,7 +47,11 @@ async function main(): Promise<void> {
       case '--seconds': seconds = Number(v); i++; break;
       case '--rounds': rounds = Number(v); i++; break;
       case '--mode': mode = v === 'async' ? 'async' : 'sync'; i++; break;
-      case '--warm-up': warmSeconds = Number(v); i++; break;
+      case '--warm-up':
+        warmSeconds = Number(v);
+        if (!Number.isFinite(warmSeconds) || warmSeconds < 0) throw new Error(`--warm-up takes seconds, not ${String(v)}`);
+        i++;
+        break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }

@@ -88,7 +88,7 @@ const QUICK: Plan = {
   ...FULL,
   name: 'quick',
   runs: 1,
-  warmup: { rate: 1000, seconds: 1 },
+  warmup: { ...WARM_UP, seconds: 1 },
   budgetSeconds: 28,
   throughput: { ...FULL.throughput, stepSeconds: 0.5, bisections: 0, sustainSeconds: { sync: 0, async: 0 } },
   memory: { levels: [1000], crmDelayMs: 1500, openRate: 5000, modes: ['sync'], settleMs: 2000 },

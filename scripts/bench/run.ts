@@ -106,7 +106,8 @@ async function main(): Promise<void> {
     // when even that does not fit, the holds' time is shared equally, so that a short budget costs each
     // router the same and never one router all of its holds.
     const end = started + plan.budgetSeconds * 1000;
-    const unskippableMs = (mode: SocketMode): number => (plan.memory.modes.includes(mode) ? 55_000 : 0) + (mode === 'sync' ? 30_000 : 15_000);
+    const unskippableMs = (mode: SocketMode): number =>
+      plan.warmup.seconds * 1000 + (plan.memory.modes.includes(mode) ? 55_000 : 0) + (mode === 'sync' ? 30_000 : 15_000);
     const holdsMs = (mode: SocketMode): number => {
       const seconds = plan.throughput.sustainSeconds[mode];
       return seconds > 0 ? plan.runs * (seconds + 1) * 1000 : 0;
