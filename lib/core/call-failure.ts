@@ -9,7 +9,10 @@ export const CALL_FAILURE_TAGS = [
   'BadChannelData',
   /** The dialplan's `socket` line lacks `full` (`Control: single-channel`): the router cannot drive the call. */
   'SocketNotFull',
-  /** FreeSWITCH refused a set-up command: `-ERR`, or uuid_setvar_multi's `-ERR`/`-USAGE` (the replies are on the call line, `setupErrors`). */
+  /**
+   * FreeSWITCH refused a set-up command: `-ERR`, or uuid_setvar_multi's `-ERR`/`-USAGE` (the replies are on
+   * the call line, `setupErrors`); its `-ERR No such channel!` is the caller gone (CallerHungUp) instead.
+   */
   'SetupRefused',
   /** A reply did not come within `replyMs`: FreeSWITCH is too slow to route this call, which is handed back. */
   'ReplyTimeout',

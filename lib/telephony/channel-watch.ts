@@ -56,7 +56,9 @@ export interface ChannelWatch {
  * AbortController costs an EventTarget, an Event and its dispatch: 9.0 against 3.1 µs per call's
  * signal (scripts/bench/README.md). Its listeners run at once, in order, each once, as an AbortSignal's
  * do: one removed by an earlier one is not run, and one that throws does not keep the rest from
- * running (its error is thrown again on its own, as an EventTarget reports a listener's).
+ * running. The first error is thrown once all have run, to whatever fired the signal: from a frame,
+ * that costs this call only (EslSession's ListenerFailed), where an EventTarget would have thrown it
+ * out of the process's reach.
  */
 const oneShot = (): { readonly signal: StopSignal; readonly fire: () => void } => {
   let aborted = false;
@@ -76,16 +78,16 @@ const oneShot = (): { readonly signal: StopSignal; readonly fire: () => void } =
     fire: () => {
       if (aborted) return;
       aborted = true;
+      let failure: { readonly error: unknown } | undefined;
       for (const listener of listeners) {
         listeners.delete(listener);
         try {
           listener();
         } catch (error) {
-          queueMicrotask(() => {
-            throw error;
-          });
+          failure ??= { error };
         }
       }
+      if (failure !== undefined) throw failure.error;
     },
   };
 };

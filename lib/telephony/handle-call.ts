@@ -89,8 +89,8 @@ async function route(line: Line, admitted: Admitted, deps: CallDeps): Promise<En
   if (ready._tag !== 'Ready') {
     asking.cancel();
     await asking.answer;
-    // A set-up refused because the caller went is no fault of FreeSWITCH's: the call is the caller's to end.
-    if (ready._tag === 'Refused' && (ready.channelGone || line.watch.signal.aborted)) {
+    // A set-up refused because the caller went is no fault of FreeSWITCH's; its replies stay on the line as evidence.
+    if (ready._tag === 'Refused' && ready.channelGone) {
       return handBack(line, admitted.mode, { ...admitted.facts, failure: 'CallerHungUp', setupErrors: ready.errors }, 'caller-gone');
     }
     if (ready._tag === 'Refused') return handBack(line, admitted.mode, { ...admitted.facts, failure: 'SetupRefused', setupErrors: ready.errors });

@@ -100,9 +100,9 @@ async function main(): Promise<void> {
     seconds: 0,
   };
   try {
-    // The time budget is shared out as the work goes. Memory runs and ramps always run; holds get what
-    // is left once the (router, mode)s still to come have their memory runs and ramps reserved (as
-    // measured on 2 cores). A router's holds may use all but what the later routers' full holds need;
+    // The time budget is shared out as the work goes. Warm-ups, memory runs and ramps always run; holds
+    // get what is left once the (router, mode)s still to come have theirs reserved (as measured on 2
+    // cores). A router's holds may use all but what the later routers' full holds need;
     // when even that does not fit, the holds' time is shared equally, so that a short budget costs each
     // router the same and never one router all of its holds.
     const end = started + plan.budgetSeconds * 1000;

@@ -1,24 +1,15 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FreeSwitchEmulator } from '../emulator/index.ts';
+import { freePort } from '../support/cli.ts';
 import { startCrmServer, type CrmServer } from '../support/crm-server.ts';
 import { calleeFor, DESTINATIONS } from './destinations.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/crm-router.js', import.meta.url));
-
-/** A port nobody listens on right now, for the router process to take. */
-const freePort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-};
 
 const writeConfig = (config: unknown): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'crm-router-')), 'config.json');

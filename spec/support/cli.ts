@@ -42,19 +42,26 @@ export const writeConfig = (config: unknown): string => {
  * (a CI run failed on EADDRINUSE so).
  */
 export const freePort = async (): Promise<number> => {
-  for (;;) {
+  for (let attempt = 0; attempt < 100; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
     const server = createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
+    const taken = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      server.once('error', resolve);
+      server.listen(port, '127.0.0.1', () => resolve(undefined));
     });
-    if (free) {
+    if (taken === undefined) {
       await new Promise((resolve) => server.close(resolve));
+      handedOut.add(port);
       return port;
     }
+    if (taken.code !== 'EADDRINUSE') throw taken;
   }
+  throw new Error('no free port in 20000-31999 after 100 tries');
 };
+
+/** Two calls in a row must not get the same port (a router's listener and its admin listener). */
+const handedOut = new Set<number>();
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 export const listening = (port: number): Promise<boolean> =>

@@ -507,7 +507,11 @@ describe('telephony: the call life, transition by transition (fake session, fake
       await c.answerCrm();
       c.session.close();
       await settle();
-      expect(c.record()).to.deep.include({ failure: 'CallerHungUp', result: 'caller-gone' });
+      expect(c.record()).to.deep.include({
+        failure: 'CallerHungUp',
+        result: 'caller-gone',
+        setupErrors: ['uuid_setvar_multi: -ERR No such channel! | -USAGE: <uuid> <var>=<value>;<var>=<value>...'],
+      });
       expect(c.session.commands()).to.not.include('bridge');
     });
 
