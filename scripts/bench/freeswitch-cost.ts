@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { prepareRouters, startRouter, type Router } from './actors.ts';
 import { argumentReader } from './args.ts';
+import { WARM_UP } from './plan.ts';
 import { REPO, type Placement } from './procs.ts';
 import { proxyCall } from './proxies.ts';
 import { percentile, spread, type Spread } from './stats.ts';
@@ -263,8 +264,11 @@ const alive = (pid: number): boolean => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Emulated calls placed on a router before its measured calls, `WARM_UP_PARALLEL` at a time. */
-const WARM_UP_CALLS = 5000;
+/**
+ * Emulated calls placed on a router before its measured calls, `WARM_UP_PARALLEL` at a time: as many
+ * as `npm run bench` warms a router with (plan.ts).
+ */
+const WARM_UP_CALLS = WARM_UP.rate * WARM_UP.seconds;
 const WARM_UP_PARALLEL = 20;
 
 /**

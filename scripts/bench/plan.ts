@@ -65,7 +65,7 @@ export interface WarmUp {
  * A router in service is warm, and a fresh one is not for thousands of calls: V8 still optimised 42
  * of crm-router's functions over the 1000 calls after 4000 (`--trace-opt`), and its CPU per call at
  * 1000/s after 200, 2000 and 6000 warm-up calls was 1267, 970 and 867 µs (the baseline's 557, 393,
- * 420). 5000 calls, as bench:freeswitch warms its routers.
+ * 420). 5000 calls; bench:freeswitch warms its routers with as many.
  */
 export const WARM_UP: WarmUp = { rate: 1000, seconds: 5 };
 
