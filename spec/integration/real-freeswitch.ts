@@ -178,7 +178,14 @@ export interface Frame {
   readonly body: string;
 }
 
-type Waiter = { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; command: string };
+type Waiter = {
+  resolve: (f: Frame) => void;
+  reject: (e: Error) => void;
+  /** Runs only while this command heads the queue; see `watchHead`. */
+  timer: NodeJS.Timeout | undefined;
+  command: string;
+  readonly sentAtMs: number;
+};
 
 export class InboundSocket {
   private readonly waiters: Waiter[] = [];
@@ -219,6 +226,7 @@ export class InboundSocket {
       client.waiters.push({
         command: '(greeting)',
         timer,
+        sentAtMs: Date.now(),
         reject: give,
         resolve: (greeting) => {
           if (greeting.contentType !== 'auth/request') {
@@ -247,18 +255,33 @@ export class InboundSocket {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (/[\r\n]/.test(line)) return Promise.reject(new Error(`refusing to send a command with a line break: ${JSON.stringify(line)}`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        // The reply may still come and would answer the next command: this connection is no longer usable.
-        this.fail(new Error(`${this.where}: no reply to "${line.slice(0, 80)}" within ${COMMAND_TIMEOUT_MS} ms`));
-        this.socket.destroy();
-      }, COMMAND_TIMEOUT_MS);
-      const waiter: Waiter = { resolve, reject, timer, command: line };
-      this.waiters.push(waiter);
+      this.waiters.push({ resolve, reject, timer: undefined, command: line, sentAtMs: Date.now() });
+      if (this.waiters.length === 1) this.watchHead();
       // One byte per character: the lines are ASCII, but for a caller name of Latin-1 bytes.
       this.socket.write(`${line}\n\n`, 'latin1');
     });
+  }
+
+  /**
+   * Bounds the wait for the oldest command's reply. FreeSWITCH reads a connection's commands one at a
+   * time and answers in order, and answers a bgapi only once the job's thread has started
+   * (mod_event_socket.c, parse_command): with 200 calls starting on 2 cores that is milliseconds a
+   * command, so the last of 400 pipelined originates and kills waited seconds without FreeSWITCH being
+   * stuck (a CI run failed so). A command's clock starts when the one before it is answered. When it runs out, the verdict waits for the
+   * next turn's I/O: a worker busy with a flood of events runs expired timers before it reads the
+   * reply that arrived meanwhile, and that reply is not late.
+   */
+  private watchHead(): void {
+    const head = this.waiters[0];
+    if (head === undefined || head.timer !== undefined) return;
+    const startedAtMs = Date.now();
+    head.timer = setTimeout(() => setImmediate(() => {
+      if (this.waiters[0] !== head) return;
+      const waited = `${Date.now() - startedAtMs} ms as the oldest, ${Date.now() - head.sentAtMs} ms since sent`;
+      // The reply may still come and would answer the next command: this connection is no longer usable.
+      this.fail(new Error(`${this.where}: no reply to "${head.command.slice(0, 80)}" within ${COMMAND_TIMEOUT_MS} ms (${waited}; ${this.waiters.length - 1} more waiting)`));
+      this.socket.destroy();
+    }), COMMAND_TIMEOUT_MS);
   }
 
   /** `api <cmd>`: the body of the api/response. */
@@ -300,6 +323,7 @@ export class InboundSocket {
           clearTimeout(waiter.timer);
           waiter.resolve(f);
         }
+        this.watchHead();
         return;
       }
       default:
