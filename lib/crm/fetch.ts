@@ -65,7 +65,7 @@ const requestWithSetOptions = (url: URL, options: http.RequestOptions, callback?
  * the client from retrying through any other of got's APIs too.
  */
 export function clientFor(scheme: Scheme): Got {
-  return got.extend({
+  const client = got.extend({
     agent: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
     request: requestWithSetOptions,
     timeout: { request: scheme.responseTimeout * 1000 },
@@ -74,7 +74,16 @@ export function clientFor(scheme: Scheme): Got {
     throwHttpErrors: false,
     // The CRM's answer is untrusted: no cookies, no cache, nothing kept between calls.
     cache: false,
+    mutableDefaults: true,
   });
+  // Its documented default, `{}`, in place of the four keys set to undefined that got's merge leaves
+  // (only a direct set replaces them). Every request's native options begin by spreading this object,
+  // and on Node.js 20's V8 a literal that spreads an object with keys and then adds thirty more made
+  // each request's objects outlive the young generation (measured: 1.4 MB promoted per scavenge at 500
+  // requests/s, 0.06 MB with `{}`; Node.js 24 has neither); see scripts/bench/README.md.
+  client.defaults.options.cacheOptions = {};
+  client.defaults.options.freeze();
+  return client;
 }
 
 /**

@@ -74,6 +74,12 @@ describe('crm/fetch against a loopback CRM', () => {
     expect(crm.received.length - before).to.equal(1);
   });
 
+  it('makes clients whose defaults hold no cache option keys, frozen once set (what every request spreads first)', () => {
+    const { options } = clientFor(at()).defaults;
+    expect(Object.keys(options.cacheOptions)).to.deep.equal([]);
+    expect(Object.isFrozen(options.cacheOptions) && Object.isFrozen(options.timeout)).to.equal(true);
+  });
+
   it('gives up after responseTimeout when the CRM is slow, and hangs up on it', async () => {
     crm.respond({ delayMs: 1000, body: '1000' });
     const started = Date.now();

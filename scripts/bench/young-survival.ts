@@ -1,0 +1,166 @@
+/**
+ * `npx tsx scripts/bench/young-survival.ts [--rate 500] [--seconds 10]`: how much of what a CRM request
+ * allocates outlives V8's young generation, per HTTP client and per object-literal shape.
+ *
+ * Each variant runs in a node of its own under `--trace-gc-nvp`, making `rate` requests (or literals) a
+ * second for `seconds` against a node:http CRM in the same process, and this prints, per variant, the
+ * scavenges, their mean pause, what each promoted to the old generation, and the process's CPU time.
+ * Whatever a scavenge promotes it has copied twice, and the old generation's collector must then find
+ * it dead: on a router, that is CPU per call, and every call in flight during a pause waits it out.
+ *
+ * Variants:
+ * - `node:http`: a bare node:http request with a keep-alive agent, the floor;
+ * - `got, merged defaults`: got.extend with lib/crm/fetch.ts's options as they merge;
+ * - `got, crm-router's client`: lib/crm/fetch.ts's clientFor, whose defaults hold `cacheOptions: {}`;
+ * - `{ ...base, four more }` and `Object.assign({}, base, { four more })`: the literal shape alone,
+ *   no request (20 per request, so that it shows at the same rate).
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import got, { type Got } from 'got';
+import * as E from 'fp-ts/lib/Either.js';
+import { decodeConfig } from '../../lib/config/load.ts';
+import { clientFor } from '../../lib/crm/fetch.ts';
+
+const VARIANTS = ['node:http', 'got, merged defaults', "got, crm-router's client", '{ ...base, four more }', 'Object.assign({}, base, { four more })'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+const BODY = '{"caller":"380441234567","called":"5551234","uuid":"0b1f5c3e-9a43-4d43-8f27-1c2d3e4f5a6b"}';
+const LITERALS_PER_REQUEST = 20;
+
+const option = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(name);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!(value > 0)) throw new Error(`${name} takes a positive number, not ${process.argv[i + 1]}`);
+  return value;
+};
+
+const gotClient = (variant: Variant, url: string): Got => {
+  if (variant === "got, crm-router's client") {
+    const decoded = decodeConfig({
+      listen: { host: '127.0.0.1', port: 0 },
+      logLevel: 'silent',
+      selection: { variable: 'crm_scheme', byCalledNumber: [], default: 'default' },
+      schemes: [{ name: 'default', url, method: 'POST', submit: 'json', import: 'json', destinationField: 'destination', callTimeout: 30, responseTimeout: 5, params: {}, headers: {}, gateway: 'pstn', allowedPrefixes: ['380'], fallback: { action: 'dialplan' } }],
+    });
+    if (E.isLeft(decoded)) throw new Error(`bad benchmark config: ${JSON.stringify(decoded.left)}`);
+    return clientFor(decoded.right.config.schemes[0]!);
+  }
+  return got.extend({
+    agent: { http: new http.Agent({ keepAlive: true }) },
+    timeout: { request: 5000 },
+    retry: { limit: 0 },
+    followRedirect: false,
+    throwHttpErrors: false,
+    cache: false,
+  });
+};
+
+/** One variant's load, in this (child) process; prints its count and CPU time as JSON. */
+async function child(variant: Variant, rate: number, seconds: number): Promise<void> {
+  const crm = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.setHeader('content-type', 'application/json').end('{"destination":"380441112233"}'));
+  });
+  await new Promise<void>((resolve) => crm.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(crm.address() as AddressInfo).port}/route`;
+  const agent = new http.Agent({ keepAlive: true });
+  const client = variant.startsWith('got') ? gotClient(variant, url) : undefined;
+  const base = { uuid: 'b', caller: '380441234567', called: '5551234', scheme: 'default', mode: 'sync' };
+  let kept: unknown;
+  const one = (i: number): Promise<unknown> | undefined => {
+    if (variant === '{ ...base, four more }') {
+      for (let k = 0; k < LITERALS_PER_REQUEST; k++) kept = { ...base, crmStatus: 200, crmMs: i, destination: 'd', bridge: 'b' };
+      return undefined;
+    }
+    if (variant === 'Object.assign({}, base, { four more })') {
+      for (let k = 0; k < LITERALS_PER_REQUEST; k++) kept = Object.assign({}, base, { crmStatus: 200, crmMs: i, destination: 'd', bridge: 'b' });
+      return undefined;
+    }
+    return new Promise((resolve) => {
+      const read = (stream: NodeJS.ReadableStream): void => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => resolve(Buffer.concat(chunks)));
+        stream.on('error', resolve);
+      };
+      if (client) read(client.stream(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY }));
+      else http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, read).end(BODY);
+    });
+  };
+  let placed = 0;
+  const started = Date.now();
+  const cpu = process.cpuUsage();
+  await new Promise<void>((done) => {
+    const tick = setInterval(() => {
+      const due = Math.floor(((Date.now() - started) * rate) / 1000);
+      while (placed < due) void one(placed++);
+      if (Date.now() - started >= seconds * 1000) {
+        clearInterval(tick);
+        done();
+      }
+    }, 2);
+  });
+  const used = process.cpuUsage(cpu);
+  process.stdout.write(`${JSON.stringify({ result: { placed, cpuMs: (used.user + used.system) / 1000, kept: kept !== undefined } })}\n`);
+  agent.destroy();
+  crm.close();
+  process.exit(0);
+}
+
+interface Figures {
+  readonly scavenges: number;
+  readonly pauseMs: number;
+  readonly promotedMb: number;
+  readonly placed: number;
+  readonly cpuMs: number;
+}
+
+/** Runs one variant in a child under --trace-gc-nvp and adds up its scavenges. */
+const measure = (variant: Variant, rate: number, seconds: number): Promise<Figures> =>
+  new Promise((resolve, reject) => {
+    const self = fileURLToPath(import.meta.url);
+    const node = spawn(process.execPath, ['--import', 'tsx', '--trace-gc-nvp', self, '--child', variant, '--rate', String(rate), '--seconds', String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    node.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    node.on('error', reject);
+    node.on('close', (code) => {
+      const result = out.split('\n').find((l) => l.startsWith('{"result"'));
+      if (code !== 0 || result === undefined) return reject(new Error(`${variant}: the child exited ${code} without a result`));
+      const { placed, cpuMs } = (JSON.parse(result) as { result: { placed: number; cpuMs: number } }).result;
+      let scavenges = 0;
+      let pauseMs = 0;
+      let promoted = 0;
+      for (const line of out.split('\n')) {
+        if (!/\bgc=s\b/.test(line)) continue;
+        scavenges++;
+        pauseMs += Number(/\bpause=([\d.]+)/.exec(line)?.[1] ?? 0);
+        promoted += Number(/\bpromoted=(\d+)/.exec(line)?.[1] ?? 0);
+      }
+      resolve({ scavenges, pauseMs, promotedMb: promoted / 1e6, placed, cpuMs });
+    });
+  });
+
+async function main(): Promise<void> {
+  const rate = option('--rate', 500);
+  const seconds = option('--seconds', 10);
+  const childAt = process.argv.indexOf('--child');
+  if (childAt >= 0) return child(process.argv[childAt + 1] as Variant, rate, seconds);
+  process.stdout.write(`young-generation survival, ${rate} requests/s for ${seconds} s each, node ${process.version}\n`);
+  process.stdout.write('variant                                  scavenges  mean pause  promoted per scavenge  CPU per request\n');
+  for (const variant of VARIANTS) {
+    const f = await measure(variant, rate, seconds);
+    const perScavenge = f.scavenges === 0 ? 0 : f.promotedMb / f.scavenges;
+    const meanPause = f.scavenges === 0 ? 0 : f.pauseMs / f.scavenges;
+    process.stdout.write(
+      `${variant.padEnd(40)} ${String(f.scavenges).padStart(9)}  ${meanPause.toFixed(2).padStart(7)} ms  ${perScavenge.toFixed(3).padStart(15)} MB  ${((f.cpuMs * 1000) / f.placed).toFixed(0).padStart(10)} µs\n`,
+    );
+  }
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
