@@ -184,8 +184,8 @@ export function createMetrics(options: MetricsOptions): RouterMetrics {
     const stop = crmDuration.startTimer();
     try {
       const result = await route(scheme, call, signal)();
-      stop({ ...labels, outcome: E.isRight(result) ? 'routed' : result.left._tag });
-      crmResponses.inc({ ...labels, status: statusLabel(E.isRight(result) ? result.right.crmStatus : result.left.status) });
+      stop({ scheme: scheme.name, outcome: E.isRight(result) ? 'routed' : result.left._tag });
+      crmResponses.inc({ scheme: scheme.name, status: statusLabel(E.isRight(result) ? result.right.crmStatus : result.left.status) });
       return result;
     } finally {
       crmInFlight.dec(labels);

@@ -59,8 +59,13 @@ export function buildRequest(scheme: Scheme, call: Call, rpcId: number): CrmRequ
   const finish = (extra: { url?: string; body?: string; contentType?: string; rpcId?: number }): CrmRequest => {
     if (extra.contentType !== undefined) headers['content-type'] = extra.contentType;
     for (const [name, value] of Object.entries(scheme.headers)) headers[name.toLowerCase()] = value;
-    const request = { method, url: extra.url ?? scheme.url, headers };
-    return { ...request, ...(extra.body === undefined ? {} : { body: extra.body }), ...(extra.rpcId === undefined ? {} : { rpcId: extra.rpcId }) };
+    return {
+      method,
+      url: extra.url ?? scheme.url,
+      headers,
+      ...(extra.body === undefined ? {} : { body: extra.body }),
+      ...(extra.rpcId === undefined ? {} : { rpcId: extra.rpcId }),
+    };
   };
 
   switch (scheme.submit) {
