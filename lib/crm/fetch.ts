@@ -76,13 +76,15 @@ export function clientFor(scheme: Scheme): Got {
     cache: false,
     mutableDefaults: true,
   });
-  // Its documented default, `{}`, in place of the four keys set to undefined that got's merge leaves
-  // (only a direct set replaces them). Every request's native options begin by spreading this object,
-  // and on Node.js 20's V8 a literal that spreads an object with keys and then adds thirty more made
-  // each request's objects outlive the young generation (measured: 1.4 MB promoted per scavenge at 500
-  // requests/s, 0.06 MB with `{}`; Node.js 24 has neither); see scripts/bench/README.md.
+  // cacheOptions at its documented default, `{}`, in place of the four keys set to undefined that
+  // got's merge leaves (only a direct set replaces them; got then refuses any cache option on this
+  // client, which caches nothing). Every request's native options begin by spreading this object and
+  // add thirty keys, and on Node.js 20's V8 a literal of that shape made each request's objects
+  // outlive the young generation: 1.3-1.6 MB promoted per scavenge at 500 requests/s, 0.06-0.13 MB with `{}`
+  // (scripts/bench/young-survival.ts). Then frozen as got freezes defaults that are not mutable.
   client.defaults.options.cacheOptions = {};
   client.defaults.options.freeze();
+  Object.freeze(client.defaults.handlers);
   return client;
 }
 

@@ -63,12 +63,9 @@ export const routingFailureFacts = (failure: RoutingFailure): CallFacts => {
   };
 };
 
-export const callRecord = (facts: CallFacts, result: CallResult, ms: number, socketClose: CloseReason | undefined): CallRecord => ({
-  ...facts,
-  result,
-  ...(socketClose === undefined ? {} : { socketClose }),
-  ms: roundMs(ms),
-});
+/** The call line's record, built with Object.assign rather than a leading spread (see bridgeFound, handle-call.ts). */
+export const callRecord = (facts: CallFacts, result: CallResult, ms: number, socketClose: CloseReason | undefined): CallRecord =>
+  Object.assign({}, facts, { result, ...(socketClose === undefined ? {} : { socketClose }), ms: roundMs(ms) });
 
 /** Every routing failure is the CRM's but CrmAborted: the caller hung up while the CRM was asked. */
 const CRM_FAULTS: ReadonlySet<string> = new Set(Object.keys(ROUTING_FAILURE_TAGS).filter((tag) => tag !== 'CrmAborted'));

@@ -110,8 +110,9 @@ async function route(line: Line, admitted: Admitted, deps: CallDeps): Promise<En
  * refuses (or does not answer) once the bridge is out cannot stop it any more: the call line tells it.
  */
 async function bridgeFound(line: Line, admitted: Admitted, found: Route, settingUp: Promise<SetUpResult>, deps: CallDeps): Promise<Ending> {
-  // Not `{ ...admitted.facts, crmStatus, … }`: on Node.js 20's V8 every object of that shape (a spread,
-  // then keys of its own) outlives the young generation (scripts/bench/young-survival.ts).
+  // Not `{ ...admitted.facts, crmStatus, … }` on the path every routed call takes: on Node.js 20's V8
+  // objects of that shape (a spread, then keys of its own) outlive the young generation
+  // (scripts/bench/young-survival.ts).
   const routed = Object.assign({}, admitted.facts, { crmStatus: found.crmStatus, crmMs: roundMs(found.crmMs), destination: showDestination(found.destination), bridge: found.dialString });
   const [outcome, setup] = await Promise.all([bridgeTo(line, { _tag: 'Bridging', admitted, endpoint: found.dialString, facts: routed }, deps.newId()), settingUp]);
   const facts = setup._tag === 'Ready' ? routed : { ...routed, setupErrors: setup._tag === 'Refused' ? setup.errors : [`set-up: ${setup.failure}`] };

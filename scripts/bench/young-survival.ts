@@ -4,14 +4,17 @@
  *
  * Each variant runs in a node of its own under `--trace-gc-nvp`, making `rate` requests (or literals) a
  * second for `seconds` against a node:http CRM in the same process, and this prints, per variant, the
- * scavenges, their mean pause, what each promoted to the old generation, and the process's CPU time.
+ * scavenges during that load (start-up's are left out), their mean pause, what each promoted to the old
+ * generation, and the process's CPU time over the load per request (the CRM's share included).
  * Whatever a scavenge promotes it has copied twice, and the old generation's collector must then find
  * it dead: on a router, that is CPU per call, and every call in flight during a pause waits it out.
  *
  * Variants:
  * - `node:http`: a bare node:http request with a keep-alive agent, the floor;
- * - `got, merged defaults`: got.extend with lib/crm/fetch.ts's options as they merge;
- * - `got, crm-router's client`: lib/crm/fetch.ts's clientFor, whose defaults hold `cacheOptions: {}`;
+ * - `got, merged defaults`: got.extend with the options of lib/crm/fetch.ts's clientFor that shape a
+ *   request (not its https agent, nor its request function, which only drops undefined keys), left as
+ *   got's merge makes them;
+ * - `got, crm-router's client`: clientFor itself, whose defaults hold `cacheOptions: {}`;
  * - `{ ...base, four more }` and `Object.assign({}, base, { four more })`: the literal shape alone,
  *   no request (20 per request, so that it shows at the same rate).
  */
@@ -29,6 +32,9 @@ type Variant = (typeof VARIANTS)[number];
 
 const BODY = '{"caller":"380441234567","called":"5551234","uuid":"0b1f5c3e-9a43-4d43-8f27-1c2d3e4f5a6b"}';
 const LITERALS_PER_REQUEST = 20;
+const LOAD_STARTS = 'young-survival: load starts';
+const LOAD_ENDS = 'young-survival: load ends';
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 const option = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
@@ -70,33 +76,33 @@ async function child(variant: Variant, rate: number, seconds: number): Promise<v
   const client = variant.startsWith('got') ? gotClient(variant, url) : undefined;
   const base = { uuid: 'b', caller: '380441234567', called: '5551234', scheme: 'default', mode: 'sync' };
   let kept: unknown;
-  const one = (i: number): Promise<unknown> | undefined => {
+  let failed = 0;
+  // A request's answer is read to its end, as the router reads it, and then dropped.
+  const read = (stream: NodeJS.ReadableStream): void => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => (kept = chunks));
+    stream.on('error', () => failed++);
+  };
+  const one = (i: number): void => {
     if (variant === '{ ...base, four more }') {
       for (let k = 0; k < LITERALS_PER_REQUEST; k++) kept = { ...base, crmStatus: 200, crmMs: i, destination: 'd', bridge: 'b' };
-      return undefined;
-    }
-    if (variant === 'Object.assign({}, base, { four more })') {
+    } else if (variant === 'Object.assign({}, base, { four more })') {
       for (let k = 0; k < LITERALS_PER_REQUEST; k++) kept = Object.assign({}, base, { crmStatus: 200, crmMs: i, destination: 'd', bridge: 'b' });
-      return undefined;
+    } else if (client) {
+      read(client.stream(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY }));
+    } else {
+      http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, read).on('error', () => failed++).end(BODY);
     }
-    return new Promise((resolve) => {
-      const read = (stream: NodeJS.ReadableStream): void => {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => resolve(Buffer.concat(chunks)));
-        stream.on('error', resolve);
-      };
-      if (client) read(client.stream(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY }));
-      else http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, read).end(BODY);
-    });
   };
   let placed = 0;
+  process.stdout.write(`${LOAD_STARTS}\n`);
   const started = Date.now();
   const cpu = process.cpuUsage();
   await new Promise<void>((done) => {
     const tick = setInterval(() => {
       const due = Math.floor(((Date.now() - started) * rate) / 1000);
-      while (placed < due) void one(placed++);
+      while (placed < due) one(placed++);
       if (Date.now() - started >= seconds * 1000) {
         clearInterval(tick);
         done();
@@ -104,7 +110,7 @@ async function child(variant: Variant, rate: number, seconds: number): Promise<v
     }, 2);
   });
   const used = process.cpuUsage(cpu);
-  process.stdout.write(`${JSON.stringify({ result: { placed, cpuMs: (used.user + used.system) / 1000, kept: kept !== undefined } })}\n`);
+  process.stdout.write(`${LOAD_ENDS}\n${JSON.stringify({ result: { placed, failed, cpuMs: (used.user + used.system) / 1000, kept: kept !== undefined } })}\n`);
   agent.destroy();
   crm.close();
   process.exit(0);
@@ -122,18 +128,23 @@ interface Figures {
 const measure = (variant: Variant, rate: number, seconds: number): Promise<Figures> =>
   new Promise((resolve, reject) => {
     const self = fileURLToPath(import.meta.url);
-    const node = spawn(process.execPath, ['--import', 'tsx', '--trace-gc-nvp', self, '--child', variant, '--rate', String(rate), '--seconds', String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const node = spawn(process.execPath, ['--import', 'tsx', '--trace-gc-nvp', self, '--child', variant, '--rate', String(rate), '--seconds', String(seconds)], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     node.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     node.on('error', reject);
     node.on('close', (code) => {
       const result = out.split('\n').find((l) => l.startsWith('{"result"'));
       if (code !== 0 || result === undefined) return reject(new Error(`${variant}: the child exited ${code} without a result`));
-      const { placed, cpuMs } = (JSON.parse(result) as { result: { placed: number; cpuMs: number } }).result;
+      const { placed, failed, cpuMs } = (JSON.parse(result) as { result: { placed: number; failed: number; cpuMs: number } }).result;
+      if (failed > 0) return reject(new Error(`${variant}: ${failed} of ${placed} requests failed`));
+      const lines = out.split('\n');
       let scavenges = 0;
       let pauseMs = 0;
       let promoted = 0;
-      for (const line of out.split('\n')) {
+      for (const line of lines.slice(lines.indexOf(LOAD_STARTS), lines.indexOf(LOAD_ENDS))) {
         if (!/\bgc=s\b/.test(line)) continue;
         scavenges++;
         pauseMs += Number(/\bpause=([\d.]+)/.exec(line)?.[1] ?? 0);

@@ -75,9 +75,9 @@ describe('crm/fetch against a loopback CRM', () => {
   });
 
   it('makes clients whose defaults hold no cache option keys, frozen once set (what every request spreads first)', () => {
-    const { options } = clientFor(at()).defaults;
+    const { options, handlers } = clientFor(at()).defaults;
     expect(Object.keys(options.cacheOptions)).to.deep.equal([]);
-    expect(Object.isFrozen(options.cacheOptions) && Object.isFrozen(options.timeout)).to.equal(true);
+    expect([options.cacheOptions, options.timeout, handlers].map((o) => Object.isFrozen(o))).to.deep.equal([true, true, true]);
   });
 
   it('gives up after responseTimeout when the CRM is slow, and hangs up on it', async () => {

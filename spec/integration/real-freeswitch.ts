@@ -181,7 +181,7 @@ export interface Frame {
 type Waiter = {
   resolve: (f: Frame) => void;
   reject: (e: Error) => void;
-  /** Runs only while this command heads the queue; see `watchHead`. */
+  /** A command's runs only while it heads the queue (`watchHead`); the greeting's is the connect timer. */
   timer: NodeJS.Timeout | undefined;
   command: string;
   readonly sentAtMs: number;
@@ -266,10 +266,10 @@ export class InboundSocket {
    * Bounds the wait for the oldest command's reply. FreeSWITCH reads a connection's commands one at a
    * time and answers in order, and answers a bgapi only once the job's thread has started
    * (mod_event_socket.c, parse_command): with 200 calls starting on 2 cores that is milliseconds a
-   * command, so the last of 400 pipelined originates and kills waited seconds without FreeSWITCH being
-   * stuck (a CI run failed so). A command's clock starts when the one before it is answered. When it runs out, the verdict waits for the
-   * next turn's I/O: a worker busy with a flood of events runs expired timers before it reads the
-   * reply that arrived meanwhile, and that reply is not late.
+   * command, so the last of 400 pipelined originates and kills can wait seconds on a FreeSWITCH that is
+   * not stuck. A command's clock therefore starts when the one before it is answered. When it runs
+   * out, the verdict waits for the next turn's I/O: a worker busy with a flood of events runs expired
+   * timers before it reads what arrived meanwhile, and a reply in that turn's reading is not late.
    */
   private watchHead(): void {
     const head = this.waiters[0];
