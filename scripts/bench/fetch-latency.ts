@@ -10,11 +10,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as E from 'fp-ts/lib/Either.js';
-import { decodeConfig } from '../../lib/config/load.ts';
 import { makeGotFetch, type CrmFetch } from '../../lib/crm/fetch.ts';
 import { createLogger } from '../../lib/log.ts';
 import { makeRouter } from '../../lib/routing/route.ts';
 import { startRouter } from '../../lib/server.ts';
+import { inProcessConfig } from './in-process-config.ts';
 import { proxyCall } from './proxies.ts';
 
 const WARM_UP = 100;
@@ -40,16 +40,10 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((resolve) => crm.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(crm.address() as AddressInfo).port}/route`;
-  const decoded = decodeConfig({
-    listen: { host: '127.0.0.1', port: 0 },
-    logLevel: 'silent',
-    selection: { variable: 'crm_scheme', byCalledNumber: [], default: 'default' },
-    schemes: [{ name: 'default', url, method: 'POST', submit: 'json', import: 'json', destinationField: 'number_01', callTimeout: 30, responseTimeout: 5, params: {}, headers: {}, gateway: 'pstn', allowedPrefixes: ['380'], fallback: { action: 'dialplan' } }],
-  });
-  if (E.isLeft(decoded)) throw new Error(`bad benchmark config: ${JSON.stringify(decoded.left)}`);
+  const config = inProcessConfig(url);
   const log = createLogger('silent');
   for (const [name, fetch] of [['got', makeGotFetch()], ['node:http', nodeHttpFetch], ['got', makeGotFetch()], ['node:http', nodeHttpFetch]] as const) {
-    const router = await startRouter({ config: decoded.right.config, log, route: makeRouter({ log, fetch }) });
+    const router = await startRouter({ config, log, route: makeRouter({ log, fetch }) });
     const ms: number[] = [];
     for (let i = 0; i < WARM_UP + calls; i++) {
       const sample = await proxyCall('127.0.0.1', router.address.port, { mode: 'sync' });

@@ -23,9 +23,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import got, { type Got } from 'got';
-import * as E from 'fp-ts/lib/Either.js';
-import { decodeConfig } from '../../lib/config/load.ts';
 import { clientFor } from '../../lib/crm/fetch.ts';
+import { inProcessConfig } from './in-process-config.ts';
 
 const VARIANTS = ['node:http', 'got, merged defaults', "got, crm-router's client", '{ ...base, four more }', 'Object.assign({}, base, { four more })'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -45,14 +44,7 @@ const option = (name: string, fallback: number): number => {
 
 const gotClient = (variant: Variant, url: string): Got => {
   if (variant === "got, crm-router's client") {
-    const decoded = decodeConfig({
-      listen: { host: '127.0.0.1', port: 0 },
-      logLevel: 'silent',
-      selection: { variable: 'crm_scheme', byCalledNumber: [], default: 'default' },
-      schemes: [{ name: 'default', url, method: 'POST', submit: 'json', import: 'json', destinationField: 'destination', callTimeout: 30, responseTimeout: 5, params: {}, headers: {}, gateway: 'pstn', allowedPrefixes: ['380'], fallback: { action: 'dialplan' } }],
-    });
-    if (E.isLeft(decoded)) throw new Error(`bad benchmark config: ${JSON.stringify(decoded.left)}`);
-    return clientFor(decoded.right.config.schemes[0]!);
+    return clientFor(inProcessConfig(url).schemes[0]!);
   }
   return got.extend({
     agent: { http: new http.Agent({ keepAlive: true }) },
