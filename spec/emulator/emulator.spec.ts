@@ -13,8 +13,15 @@ const eventName = (f: Frame): string | undefined =>
   header(f.headers, 'Content-Type') === 'text/event-plain' ? header(parseHeaderBlock(f.body.split('\n\n')[0]!), 'Event-Name') : undefined;
 const eventVar = (f: Frame, name: string): string | undefined => header(parseHeaderBlock(f.body.split('\n\n')[0]!), name);
 
-/** A router that writes `commands` (one write each, or all at once) and then `exit` after the hang-up notice. */
-async function run(commands: string[], script: CallScript, opts: { together?: boolean; exitOnNotice?: boolean } = {}): Promise<{ seen: Seen; result: CallResult }> {
+/**
+ * A router that writes `commands` (one write each, or all at once), `afterHangup` once it reads the
+ * caller's CHANNEL_HANGUP, and then `exit` after the hang-up notice.
+ */
+async function run(
+  commands: string[],
+  script: CallScript,
+  opts: { together?: boolean; exitOnNotice?: boolean; afterHangup?: string[] } = {},
+): Promise<{ seen: Seen; result: CallResult }> {
   const seen: Seen = { frames: [], events: [] };
   let server: Server | undefined;
   let readAll!: () => void;
@@ -30,6 +37,7 @@ async function run(commands: string[], script: CallScript, opts: { together?: bo
           seen.frames.push(f);
           const e = eventName(f);
           if (e) seen.events.push(e);
+          if (e === 'CHANNEL_HANGUP') for (const c of opts.afterHangup ?? []) s.write(c);
           if (opts.exitOnNotice !== false && header(f.headers, 'Content-Disposition') === 'linger') s.write('exit\n\n');
         }
       });
@@ -110,6 +118,11 @@ describe('emulator behaviours', () => {
         { uuid: UUID, callee: () => ({ kind: 'unknown-user' }) });
       expect(apiBodies(seen)).to.deep.equal(['-ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n']);
       expect(result.hangupCause).to.equal('SUBSCRIBER_ABSENT');
+    });
+
+    it('answers -ERR No such channel! for the call\'s own uuid once the caller has hung up (a channel that is down is not located)', async () => {
+      const { seen } = await run(['myevents\n\n', 'linger\n\n'], { uuid: UUID, callerHangupAtMs: 30 }, { afterHangup: [`api uuid_setvar_multi ${UUID} continue_on_fail=true\n\n`] });
+      expect(apiBodies(seen)).to.deep.equal(['-ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n']);
     });
 
     it('answers +OK for a trailing ;, -USAGE without variables, and api_exec\'s -ERR no reply for a uuid alone', async () => {
