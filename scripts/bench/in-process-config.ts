@@ -1,6 +1,7 @@
 /**
- * The config of the benchmarks that run crm-router's pieces in their own process: one JSON scheme
- * asking `url`, its answer's destination in `number_01`, the fallback the dialplan, logging off.
+ * The config of fetch-latency.ts and young-survival.ts, which run crm-router's pieces in their own
+ * process: one JSON scheme asking `url`, its answer's destination in `number_01`, the fallback the
+ * dialplan, logging off.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeConfig } from '../../lib/config/load.ts';

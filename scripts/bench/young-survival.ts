@@ -33,6 +33,7 @@ const BODY = '{"caller":"380441234567","called":"5551234","uuid":"0b1f5c3e-9a43-
 const LITERALS_PER_REQUEST = 20;
 const LOAD_STARTS = 'young-survival: load starts';
 const LOAD_ENDS = 'young-survival: load ends';
+const SETTLE_MS = 2000;
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 const option = (name: string, fallback: number): number => {
@@ -60,7 +61,7 @@ const gotClient = (variant: Variant, url: string): Got => {
 async function child(variant: Variant, rate: number, seconds: number): Promise<void> {
   const crm = http.createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.setHeader('content-type', 'application/json').end('{"destination":"380441112233"}'));
+    req.on('end', () => res.setHeader('content-type', 'application/json').end('{"number_01":"380441112233"}'));
   });
   await new Promise<void>((resolve) => crm.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(crm.address() as AddressInfo).port}/route`;
@@ -68,23 +69,37 @@ async function child(variant: Variant, rate: number, seconds: number): Promise<v
   const client = variant.startsWith('got') ? gotClient(variant, url) : undefined;
   const base = { uuid: 'b', caller: '380441234567', called: '5551234', scheme: 'default', mode: 'sync' };
   let kept: unknown;
+  let settled = 0;
   let failed = 0;
   // A request's answer is read to its end, as the router reads it, and then dropped.
   const read = (stream: NodeJS.ReadableStream): void => {
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => (kept = chunks));
-    stream.on('error', () => failed++);
+    stream.on('end', () => {
+      kept = chunks;
+      settled++;
+    });
+    stream.on('error', () => {
+      failed++;
+      settled++;
+    });
   };
   const one = (i: number): void => {
     if (variant === '{ ...base, four more }') {
       for (let k = 0; k < LITERALS_PER_REQUEST; k++) kept = { ...base, crmStatus: 200, crmMs: i, destination: 'd', bridge: 'b' };
+      settled++;
     } else if (variant === 'Object.assign({}, base, { four more })') {
       for (let k = 0; k < LITERALS_PER_REQUEST; k++) kept = Object.assign({}, base, { crmStatus: 200, crmMs: i, destination: 'd', bridge: 'b' });
+      settled++;
     } else if (client) {
       read(client.stream(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY }));
     } else {
-      http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, read).on('error', () => failed++).end(BODY);
+      http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, read)
+        .on('error', () => {
+          failed++;
+          settled++;
+        })
+        .end(BODY);
     }
   };
   let placed = 0;
@@ -101,6 +116,9 @@ async function child(variant: Variant, rate: number, seconds: number): Promise<v
       }
     }, 2);
   });
+  // The last requests' answers, a bounded wait: one still unanswered counts as failed.
+  for (const until = Date.now() + SETTLE_MS; settled < placed && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+  failed += placed - settled;
   const used = process.cpuUsage(cpu);
   process.stdout.write(`${LOAD_ENDS}\n${JSON.stringify({ result: { placed, failed, cpuMs: (used.user + used.system) / 1000, kept: kept !== undefined } })}\n`);
   agent.destroy();

@@ -181,7 +181,7 @@ export interface Frame {
 type Waiter = {
   resolve: (f: Frame) => void;
   reject: (e: Error) => void;
-  /** A command's runs only while it heads the queue (`watchHead`); the greeting's is the connect timer. */
+  /** A command's timer runs only while it heads the queue (`watchHead`); the greeting's is the connect timer. */
   timer: NodeJS.Timeout | undefined;
   command: string;
   readonly sentAtMs: number;
