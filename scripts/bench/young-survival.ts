@@ -71,6 +71,10 @@ async function child(variant: Variant, rate: number, seconds: number): Promise<v
   let kept: unknown;
   let settled = 0;
   let failed = 0;
+  const fail = (): void => {
+    failed++;
+    settled++;
+  };
   // A request's answer is read to its end, as the router reads it, and then dropped.
   const read = (stream: NodeJS.ReadableStream): void => {
     const chunks: Buffer[] = [];
@@ -79,10 +83,7 @@ async function child(variant: Variant, rate: number, seconds: number): Promise<v
       kept = chunks;
       settled++;
     });
-    stream.on('error', () => {
-      failed++;
-      settled++;
-    });
+    stream.on('error', fail);
   };
   const one = (i: number): void => {
     if (variant === '{ ...base, four more }') {
@@ -94,12 +95,7 @@ async function child(variant: Variant, rate: number, seconds: number): Promise<v
     } else if (client) {
       read(client.stream(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY }));
     } else {
-      http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, read)
-        .on('error', () => {
-          failed++;
-          settled++;
-        })
-        .end(BODY);
+      http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, read).on('error', fail).end(BODY);
     }
   };
   let placed = 0;
