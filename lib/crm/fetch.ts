@@ -80,8 +80,8 @@ export function clientFor(scheme: Scheme): Got {
   // got's merge leaves (only a direct set replaces them; got then refuses any cache option on this
   // client, which caches nothing). Every request's native options begin by spreading this object and
   // add thirty keys, and on Node.js 20's V8 a literal of that shape made each request's objects
-  // outlive the young generation: 1.3-1.6 MB promoted per scavenge at 500 requests/s, 0.06-0.14 MB with `{}`
-  // (scripts/bench/young-survival.ts). Then frozen as got freezes defaults that are not mutable.
+  // outlive the young generation: 1.3-1.6 MB promoted per scavenge at 500 requests/s, 0.06-0.14 MB
+  // with `{}` (scripts/bench/young-survival.ts). Then frozen as got freezes defaults that are not mutable.
   client.defaults.options.cacheOptions = {};
   client.defaults.options.freeze();
   Object.freeze(client.defaults.handlers);
