@@ -9,6 +9,8 @@ export interface FrameReader {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The empty line that ends a header block, as bytes: a string would be converted at every search. */
+const BLANK_LINE = Buffer.from('\n\n');
 
 const hexValue = (byte: number): number => {
   if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
@@ -43,6 +45,24 @@ const decodeValue = (value: Buffer): string => {
 };
 
 /**
+ * Each name's search pattern, `\n<name>: ` in bytes, made once: a call looks up its twenty-odd names
+ * in blocks of 8 KB, and a string pattern would be converted for every search (scripts/bench/README.md).
+ * The names come from the code and the configuration, a few dozen; past a bound a name is not kept,
+ * so no caller could grow the map.
+ */
+const PATTERNS = new Map<string, Buffer>();
+const MAX_PATTERNS = 512;
+
+const patternOf = (name: string): Buffer => {
+  let pattern = PATTERNS.get(name);
+  if (pattern === undefined) {
+    pattern = Buffer.from(`\n${name}: `, 'latin1');
+    if (PATTERNS.size < MAX_PATTERNS) PATTERNS.set(name, pattern);
+  }
+  return pattern;
+};
+
+/**
  * A header block's values, looked up when asked for. A FreeSWITCH event carries ~160 url-encoded
  * headers and a call reads a handful of them, so the block stays bytes (a view into what the socket
  * read): a lookup finds the header with a native search and makes a string of its value alone, which
@@ -54,14 +74,15 @@ const decodeValue = (value: Buffer): string => {
 const lookupIn =
   (block: Buffer): HeaderLookup =>
   (name) => {
+    const pattern = patternOf(name);
     let from: number;
-    if (block.toString('latin1', 0, name.length + 2) === `${name}: `) {
-      from = name.length + 2;
+    // The block's first header has no `\n` before it.
+    if (block.length >= pattern.length - 1 && block.compare(pattern, 1, pattern.length, 0, pattern.length - 1) === 0) {
+      from = pattern.length - 1;
     } else {
-      const needle = `\n${name}: `;
-      const at = block.indexOf(needle, 0, 'latin1');
+      const at = block.indexOf(pattern);
       if (at < 0) return undefined;
-      from = at + needle.length;
+      from = at + pattern.length;
     }
     const eol = block.indexOf(0x0a, from);
     return decodeValue(block.subarray(from, eol < 0 ? block.length : eol));
@@ -75,7 +96,7 @@ const classify = (outer: HeaderLookup, contentType: string, body: Buffer): Frame
       return { _tag: 'ApiResponse', body: body.toString('utf8') };
     case 'text/event-plain': {
       // The event's headers are the body's own header block; an event may carry a body after it.
-      const end = body.indexOf('\n\n');
+      const end = body.indexOf(BLANK_LINE);
       const block = end < 0 ? body : body.subarray(0, end);
       const header = lookupIn(block);
       return { _tag: 'Event', name: header('Event-Name') ?? '', header };
@@ -215,7 +236,7 @@ export const createFrameReader = (options: FrameReaderOptions = {}): FrameReader
         let outer: HeaderLookup | undefined;
         if (frameLength === 0) {
           // A `\n` ending the searched part may be the first of the pair.
-          const headEnd = data.indexOf('\n\n', at + Math.max(0, searched - 1));
+          const headEnd = data.indexOf(BLANK_LINE, at + Math.max(0, searched - 1));
           if (headEnd < 0 || headEnd - at > MAX_HEAD_BYTES) {
             if (end - at > MAX_HEAD_BYTES + 1) return fail(malformed(`header block over the ${MAX_HEAD_BYTES}-byte limit without an empty line`));
             searched = end - at;

@@ -23,6 +23,14 @@ const bytesPerRound = calls.reduce((n, b) => n + b.length, 0);
 const cut = (size: number): Buffer[][] => calls.map((b) => Array.from({ length: Math.ceil(b.length / size) }, (_, i) => b.subarray(i * size, (i + 1) * size)));
 const FEEDS: Record<string, Buffer[][]> = { 'frame per read': perFrame, '64 KiB reads': cut(65_536), '1400-byte reads': cut(1400) };
 
+// What lib/telephony reads of a connect reply (escaped values such as `1-29102%40127.0.0.1`, and absent
+// variables, which cost a search of the whole block) and of an event it acts on.
+const CONNECT_REPLY_READS = [
+  'Unique-ID', 'variable_sip_call_id', 'Caller-Caller-ID-Number', 'Caller-Destination-Number', 'Socket-Mode', 'Control',
+  'Answer-State', 'variable_hangup_after_bridge', 'variable_continue_on_fail',
+];
+const EVENT_READS = ['Application-UUID', 'Answer-State', 'Hangup-Cause', 'variable_originate_disposition', 'variable_signal_bridge_to'];
+
 const read = (make: Make, call: readonly Buffer[]): number => {
   const reader = make({ events: WATCHED_EVENTS });
   let looked = 0;
@@ -30,13 +38,11 @@ const read = (make: Make, call: readonly Buffer[]): number => {
     const frames = reader.push(chunk);
     if (E.isLeft(frames)) throw new Error(frames.left.reason);
     for (const f of frames.right) {
-      // What a call reads of its connect reply, escaped values included (`1-29102%40127.0.0.1`).
       if (f._tag === 'CommandReply') {
-        for (const name of ['Unique-ID', 'variable_sip_call_id', 'Caller-Caller-ID-Number', 'Caller-Destination-Number', 'Socket-Mode', 'Channel-Name']) {
-          looked += (f.header(name) ?? '').length;
-        }
+        for (const name of CONNECT_REPLY_READS) looked += (f.header(name) ?? '').length;
+      } else if (f._tag === 'Event') {
+        for (const name of EVENT_READS) looked += (f.header(name) ?? '').length;
       }
-      else if (f._tag === 'Event') looked += (f.header('Application-UUID') ?? '').length;
     }
   }
   return looked;

@@ -169,6 +169,17 @@ describe('esl/frame-reader, header lookups stay inside their own frame', () => {
     expect(disconnect?._tag === 'DisconnectNotice' && disconnect.header(long)).to.equal(undefined);
     expect(custom?._tag === 'Event' && custom.header(long)).to.equal('from the event');
   });
+
+  it('finds a header however many distinct names were looked up before it (past those it keeps a pattern for)', () => {
+    const event = 'Event-Name: CUSTOM\nvariable_x_999: last\nvariable_x_0: first\n\n';
+    const frames = createFrameReader().push(Buffer.from(`Content-Length: ${event.length}\nContent-Type: text/event-plain\n\n${event}`));
+    if (E.isLeft(frames)) throw new Error(frames.left.reason);
+    const [custom] = frames.right;
+    if (custom?._tag !== 'Event') throw new Error('no event');
+    const found = Array.from({ length: 1000 }, (_, i) => custom.header(`variable_x_${i}`)).filter((v) => v !== undefined);
+    expect(found).to.deep.equal(['first', 'last']);
+    expect([custom.header('Event-Name'), custom.header('variable_x_999'), custom.header('variable_x_1')]).to.deep.equal(['CUSTOM', 'last', undefined]);
+  });
 });
 
 describe('esl/frame-reader, what a looked-up value keeps alive', () => {
