@@ -11,10 +11,12 @@
 import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { attach } from '../../spec/emulator/index.ts';
+import { attach, type Channels } from '../../spec/emulator/index.ts';
 import type { CallSample, LoadPlan, LoadReply, LoadRequest, LoadResult } from './messages.ts';
 
 const LOOP_RESOLUTION_MS = 2;
+/** Every call this load generator places is a channel of one FreeSWITCH, as on a real one. */
+const channels: Channels = new Set();
 
 const send = (reply: LoadReply): void => {
   process.send?.(reply);
@@ -59,7 +61,7 @@ function placeCall(plan: LoadPlan, progress: Progress, onConnected: () => void):
             bridgedAt = performance.now();
           }
         },
-      }, { coalesceWrites: true });
+      }, { coalesceWrites: true, channels });
       void call.result.then((result) => {
         socket.destroy();
         finish(Number.isNaN(bridgedAt) ? 'not-bridged' : 'bridged', result.closedBy === 'give-up');

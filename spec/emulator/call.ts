@@ -3,7 +3,7 @@
 // comes from); this file holds the state machine: command handling, socket modes, the park loop,
 // linger/exit and hang-up.
 import { randomUUID } from 'node:crypto';
-import { FrameReader, headerAnyCase, urlDecode, urlEncode, type Frame } from './frame.ts';
+import { FrameReader, headerAnyCase, parseHeaderBlock, urlDecode, urlEncode, type Frame } from './frame.ts';
 import { Slot, SLOT_COUNT, applyOps, fill, type EventTemplate } from './templates.ts';
 import { parseDialString, ringTimeoutSec, type DialString } from './dial-string.ts';
 import * as F from './flows.ts';
@@ -45,6 +45,13 @@ interface QueuedApp {
 
 /** Where the channel stands, which decides the capture a hang-up sequence is taken from. */
 type Context = F.TeardownKey;
+
+/**
+ * The channels of one emulated FreeSWITCH. mod_event_socket offers every event to every listener
+ * (event_handler): one subscribed with `event` rather than `myevents` is sent the events of each
+ * channel that pass its filters, not only its own call's.
+ */
+export type Channels = Set<EmulatedCall>;
 
 export class EmulatedCall {
   readonly uuid: string;
@@ -89,7 +96,11 @@ export class EmulatedCall {
   private resolveResult!: (r: CallResult) => void;
   readonly result: Promise<CallResult>;
 
-  constructor(script: CallScript, private readonly transport: Transport) {
+  constructor(
+    script: CallScript,
+    private readonly transport: Transport,
+    private readonly channels?: Channels,
+  ) {
     this.script = {
       mode: 'async', parkDelayMs: 20, callerHangupAfterAnswerMs: 20, lingerGiveUpMs: 10000, msPerSecond: 1000,
       ...stripUndefined(script),
@@ -117,6 +128,7 @@ export class EmulatedCall {
     }
     if (script.callerHangupAtMs !== undefined) this.after(script.callerHangupAtMs, () => this.callerHangup());
     if (script.resetAtMs !== undefined) this.after(script.resetAtMs, () => this.reset());
+    channels?.add(this);
   }
 
   // ---- wire ----------------------------------------------------------------------------------
@@ -679,14 +691,46 @@ export class EmulatedCall {
     if (o.at !== undefined && this.slots[o.at] === '0') this.slots[o.at] = this.nowUs();
     if (!o.skipOps) applyOps(tpl.ops, this.vars, this.slots);
     if (o.overrides) for (const [k, v] of Object.entries(o.overrides)) if (this.vars.has(k)) this.vars.set(k, v);
-    if (this.closed || !this.subscription.wantsType(tpl.eventName)) return;
+    if (this.closed) return;
+    const own = this.subscription.wantsType(tpl.eventName);
+    const others = this.othersListening(tpl.eventName);
+    if (!own && others.length === 0) return;
     const s = this.stamp();
     let body = fill(tpl.pre, s);
     if (tpl.hasVars) for (const [k, v] of this.vars) body += 'variable_' + k + ': ' + v + '\n';
     body += o.post ?? fill(tpl.post, s);
     body += '\n';
-    if (this.subscription.hasFilters && !this.subscription.passesFilters(body)) return;
+    // Parsed once, and only if some listener has filters: every listener's filters read the same event.
+    let headers: Map<string, string> | undefined;
+    const get = (name: string): string | undefined => {
+      if (headers === undefined) {
+        headers = new Map();
+        const end = body.indexOf('\n\n');
+        for (const [n, v] of parseHeaderBlock(end < 0 ? body : body.slice(0, end))) {
+          const key = n.toLowerCase();
+          if (!headers.has(key)) headers.set(key, urlDecode(v));
+        }
+      }
+      return headers.get(name.toLowerCase());
+    };
     const frame = 'Content-Length: ' + body.length + '\nContent-Type: text/event-plain\n\n' + body;
+    for (const listener of own ? [this, ...others] : others) {
+      if (!listener.subscription.hasFilters || listener.subscription.passesFilters(get)) listener.deliver(frame);
+    }
+  }
+
+  /** The other channels' listeners that are sent an event of this type from any channel: `event`, not `myevents`. */
+  private othersListening(eventName: string): EmulatedCall[] {
+    const listening: EmulatedCall[] = [];
+    if (this.channels === undefined) return listening;
+    for (const other of this.channels) {
+      if (other !== this && !other.closed && other.subscription.wantsAnyChannel(eventName)) listening.push(other);
+    }
+    return listening;
+  }
+
+  /** Sync mode holds events back while an execute is in flight, as the listener's thread runs it. */
+  private deliver(frame: string): void {
     if (this.script.mode === 'sync' && this.running) this.held.push(frame);
     else this.write(frame);
   }
@@ -744,6 +788,7 @@ export class EmulatedCall {
   private finish(by: CallResult['closedBy']): void {
     if (this.closed) return;
     this.closed = true;
+    this.channels?.delete(this);
     this.closedBy = by;
     this.timers.clear();
     if (this.interrupt) this.interrupt();

@@ -265,5 +265,41 @@ describe('emulator behaviours', () => {
       expect(replies(lifted.seen).slice(1, 4)).to.deep.equal(['+OK filter added. [Event-Name]=[CHANNEL_HANGUP]', '+OK filter deleted. [all][]', '-ERR invalid syntax']);
       expect(lifted.seen.events).to.include('CHANNEL_STATE');
     });
+
+    /**
+     * Two calls on one emulator, each with its own router connection writing `commandsOf(its uuid)`;
+     * the Unique-IDs of the CHANNEL_HANGUPs the first call's socket is sent.
+     */
+    const hangupsSeenByFirst = async (commandsOf: (uuid: string) => string[]): Promise<string[]> => {
+      const uuids = ['a0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000002'];
+      const seenByFirst: string[] = [];
+      let connections = 0;
+      const server = createServer({ noDelay: true }, (s: Socket) => {
+        const uuid = uuids[connections++]!;
+        const reader = new FrameReader();
+        s.on('error', () => undefined);
+        s.on('data', (b) => {
+          for (const f of reader.push(b)) {
+            if (uuid === uuids[0] && eventName(f) === 'CHANNEL_HANGUP') seenByFirst.push(eventVar(f, 'Unique-ID')!);
+            if (header(f.headers, 'Content-Disposition') === 'linger') s.write('exit\n\n');
+          }
+        });
+        s.write(['connect\n\n', ...commandsOf(uuid), 'linger\n\n'].join(''));
+      });
+      const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+      const emu = new FreeSwitchEmulator({ host: '127.0.0.1', port }, { parkDelayMs: 0, lingerGiveUpMs: 1500 });
+      // The second call hangs up first, while the first call's socket still listens.
+      const first = emu.placeCall({ uuid: uuids[0], callerHangupAtMs: 300 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await Promise.all([first, emu.placeCall({ uuid: uuids[1], callerHangupAtMs: 100 })]);
+      server.close();
+      return seenByFirst;
+    };
+
+    it('event without myevents: every channel\'s events of the types named arrive, unless a filter keeps them out', async () => {
+      expect(await hangupsSeenByFirst(() => ['event plain CHANNEL_HANGUP\n\n'])).to.deep.equal(['b0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000001']);
+      expect(await hangupsSeenByFirst((uuid) => [`filter Unique-ID ${uuid}\n\n`, 'event plain CHANNEL_HANGUP\n\n'])).to.deep.equal(['a0000000-0000-4000-8000-000000000001']);
+      expect(await hangupsSeenByFirst(() => ['myevents\n\n'])).to.deep.equal(['a0000000-0000-4000-8000-000000000001']);
+    });
   });
 });

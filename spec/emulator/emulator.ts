@@ -1,10 +1,13 @@
 // FreeSWITCH's `socket` dialplan application, emulated: for every call it connects to the
 // router (the router then speaks first with `connect`).
 import { connect, type Socket } from 'node:net';
-import { EmulatedCall } from './call.ts';
+import { EmulatedCall, type Channels } from './call.ts';
 import type { CallResult, CallScript } from './types.ts';
 
 export class FreeSwitchEmulator {
+  /** The calls this FreeSWITCH has up: each is a channel whose events a listener of another may be sent. */
+  private readonly channels: Channels = new Set();
+
   constructor(
     private readonly target: { host: string; port: number },
     private readonly defaults: Partial<CallScript> = {},
@@ -16,7 +19,7 @@ export class FreeSwitchEmulator {
       const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true });
       let call: EmulatedCall | undefined;
       socket.once('connect', () => {
-        call = attach(socket, { ...this.defaults, ...script });
+        call = attach(socket, { ...this.defaults, ...script }, { channels: this.channels });
         call.result.then(resolve, reject);
       });
       socket.once('error', (err) => {
@@ -33,6 +36,8 @@ export interface AttachOptions {
    * per-frame writes cost more than everything else the emulator does.
    */
   readonly coalesceWrites?: boolean;
+  /** The emulated FreeSWITCH's other calls, whose events reach a listener subscribed without `myevents`. */
+  readonly channels?: Channels;
 }
 
 /** Runs one emulated call over an already connected socket (used by placeCall and by specs). */
@@ -61,7 +66,7 @@ export function attach(socket: Socket, script: CallScript, options: AttachOption
       uncork();
       socket.resetAndDestroy();
     },
-  });
+  }, options.channels);
   socket.on('data', (b: Buffer) => call.onData(b));
   // A router that crashes or resets must not crash the emulator; it just ends the call.
   socket.on('error', () => call.onRouterClose());

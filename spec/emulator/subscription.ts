@@ -2,9 +2,9 @@
 // (parse_command: myevents / event / nixevent / noevents / filter; event_handler: the list, then the
 // filters). FreeSWITCH decides when it queues an event, not when it writes it: a subscription changed
 // by a command takes effect for the events created after that command was read.
-// The emulator has one channel and sends that channel's events only: a real FreeSWITCH without
-// `myevents` (after `event plain ALL`, say) would send every channel's events, the B leg's too.
-import { parseHeaderBlock, urlDecode } from './frame.ts';
+// A listener without `myevents` is sent the events of every channel of the same emulator that pass
+// its filters (call.ts, Channels); the emulator raises no events of B legs, which a real FreeSWITCH
+// would send such a listener too.
 
 /** switch_event.c EVENT_NAMES, in order (the index is the event id; ALL is last). */
 const EVENT_NAMES = [
@@ -138,6 +138,14 @@ export class Subscription {
     return `+OK filter added. [${name}]=[${value}]`;
   }
 
+  /**
+   * Whether an event of this type from another channel is queued for the socket (before filters):
+   * `myevents` keeps the listener to its own channel's (event_handler's Unique-ID check).
+   */
+  wantsAnyChannel(eventName: string): boolean {
+    return !this.mine && this.wantsType(eventName);
+  }
+
   /** Whether an event of this type is queued for the socket at all (before filters). */
   wantsType(eventName: string): boolean {
     if (!this.on) return false;
@@ -146,18 +154,11 @@ export class Subscription {
   }
 
   /**
-   * The filters over an event's serialised body (event_handler: once any filter exists only a matching
-   * positive one sends the event, and a matching negative one, `-value`, stops it for good).
+   * The filters over an event's headers, url-decoded (event_handler: once any filter exists only a
+   * matching positive one sends the event, and a matching negative one, `-value`, stops it for good).
    */
-  passesFilters(body: string): boolean {
+  passesFilters(get: (name: string) => string | undefined): boolean {
     if (this.filters.length === 0) return true;
-    const end = body.indexOf('\n\n');
-    const headers = parseHeaderBlock(end < 0 ? body : body.slice(0, end));
-    const get = (name: string): string | undefined => {
-      const low = name.toLowerCase();
-      const h = headers.find(([n]) => n.toLowerCase() === low);
-      return h === undefined ? undefined : urlDecode(h[1]);
-    };
     let send = false;
     for (const [name, raw] of this.filters) {
       const value = get(name);
