@@ -10,18 +10,17 @@ import type { RoutingFailure } from '../../lib/core/failure.ts';
 import type { Route } from '../../lib/routing/route.ts';
 import { handleCall, type CallEnd, type HandledCall } from '../../lib/telephony/handle-call.ts';
 import { DEFAULT_LIMITS, type CallLimits } from '../../lib/telephony/limits.ts';
-import { nixEventsFor } from '../../lib/telephony/set-up.ts';
+import { readIn } from '../../lib/telephony/channel-watch.ts';
 import { FakeClock, settle } from '../support/fake-clock.ts';
 import { connectReply, FakeSession, nameOf, replyOf } from './fake-session.ts';
 
 const LIMITS: CallLimits = { replyMs: 1_000, lateReplyMs: 10_000, exitGraceMs: 2_000, ringSlackMs: 3_000, hangupGraceMs: 500 };
 const CALL_TIMEOUT_S = 20;
-const nixLine = (mode: 'async' | 'sync'): string => {
-  const nix = nixEventsFor(mode);
-  return nix._tag === 'Plain' ? nix.line : '';
-};
-/** The set-up's one write; `ring_ready` goes only once the CRM has taken the scheme's ringbackAfterMs (default 200). */
-const setUpOf = (mode: 'async' | 'sync'): string[] => ['myevents', nixLine(mode), 'linger', 'uuid_setvar_multi'];
+/**
+ * The set-up's one write for the connect reply's uuid (`call-1`); `ring_ready` goes only once the CRM
+ * has taken the scheme's ringbackAfterMs (default 200).
+ */
+const setUpOf = (mode: 'async' | 'sync'): string[] => ['filter Unique-ID call-1', `event ${[...readIn(mode)].join(' ')}`, 'linger', 'uuid_setvar_multi'];
 
 const configOf = (fallback: Record<string, unknown> = { action: 'dialplan' }, scheme: Record<string, unknown> = {}) => {
   const decoded = decodeConfig({
@@ -530,6 +529,24 @@ describe('telephony: the call life, transition by transition (fake session, fake
         await settle();
         const sent = c.session.written[1]?.slice(-1)[0];
         expect(sent).to.deep.include({ _tag: 'Execute', app: 'multiset', arg: 'hangup_after_bridge=true continue_on_fail=true' });
+      });
+    }
+  }
+
+  for (const mode of ['sync', 'async'] as const) {
+    it(`${mode}: the call's events are filtered by its uuid before any is subscribed, and only the types the mode reads`, async () => {
+      const c = start(mode, { connect: { 'Unique-ID': '8f2d6a1e-3b7c-4d9e-a5f0-1c2b3d4e5f60' } });
+      await settle();
+      expect(c.session.written[1]?.map(nameOf).slice(0, 2)).to.deep.equal(['filter Unique-ID 8f2d6a1e-3b7c-4d9e-a5f0-1c2b3d4e5f60', `event ${[...readIn(mode)].join(' ')}`]);
+    });
+    // A leading sign or slash would make the filter negative or a regular expression; a space, part of the value.
+    for (const uuid of ['-1', '+1', '/.*/', 'call 1']) {
+      it(`${mode}: a channel uuid that the filter would misread (${JSON.stringify(uuid)}) subscribes with myevents, which matches it exactly`, async () => {
+        const c = start(mode, { connect: { 'Unique-ID': uuid } });
+        await settle();
+        const written = c.session.written[1]?.map(nameOf) ?? [];
+        expect(written[0]).to.equal('myevents');
+        expect(written.filter((line) => line.startsWith('filter') || line.startsWith('event'))).to.deep.equal([]);
       });
     }
   }
