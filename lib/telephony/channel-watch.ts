@@ -94,7 +94,7 @@ const oneShot = (): { readonly signal: StopSignal; readonly fire: () => void } =
 
 /**
  * Everything the router needs to know about its channel, learnt from frames as they pass. It listens
- * from before `myevents`, because a hang-up can arrive at any moment, even while the CRM is asked.
+ * from before the subscription, because a hang-up can arrive at any moment, even while the CRM is asked.
  */
 export const watchChannel = (session: EslSession): ChannelWatch => {
   const gone = oneShot();

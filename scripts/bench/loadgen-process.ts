@@ -11,12 +11,12 @@
 import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { attach, type Channels } from '../../spec/emulator/index.ts';
+import { attach, Channels } from '../../spec/emulator/index.ts';
 import type { CallSample, LoadPlan, LoadReply, LoadRequest, LoadResult } from './messages.ts';
 
 const LOOP_RESOLUTION_MS = 2;
 /** Every call this load generator places is a channel of one FreeSWITCH, as on a real one. */
-const channels: Channels = new Set();
+const channels = new Channels();
 
 const send = (reply: LoadReply): void => {
   process.send?.(reply);

@@ -10,6 +10,7 @@ import * as F from './flows.ts';
 import type { BridgeRecord, CallResult, CallScript, CalleeBehaviour, RecordedCommand } from './types.ts';
 import { Timers } from '../support/timers.ts';
 import { Subscription } from './subscription.ts';
+import type { Channels } from './channels.ts';
 
 export interface Transport {
   write(data: string): void;
@@ -45,13 +46,6 @@ interface QueuedApp {
 
 /** Where the channel stands, which decides the capture a hang-up sequence is taken from. */
 type Context = F.TeardownKey;
-
-/**
- * The channels of one emulated FreeSWITCH. mod_event_socket offers every event to every listener
- * (event_handler): one subscribed with `event` rather than `myevents` is sent the events of each
- * channel that pass its filters, not only its own call's.
- */
-export type Channels = Set<EmulatedCall>;
 
 export class EmulatedCall {
   readonly uuid: string;
@@ -128,7 +122,6 @@ export class EmulatedCall {
     }
     if (script.callerHangupAtMs !== undefined) this.after(script.callerHangupAtMs, () => this.callerHangup());
     if (script.resetAtMs !== undefined) this.after(script.resetAtMs, () => this.reset());
-    channels?.add(this);
   }
 
   // ---- wire ----------------------------------------------------------------------------------
@@ -277,10 +270,10 @@ export class EmulatedCall {
       case 'myevents': return this.subscribe(this.subscription.myevents());
       case 'event': return this.subscribe(this.subscription.event(args));
       case 'nixevent': return this.subscribe(this.subscription.nixevent(args));
-      case 'noevents': return this.reply(this.subscription.noevents());
+      case 'noevents': return this.subscribe(this.subscription.noevents());
       case 'filter':
         if (args.length === 0) return this.reply('-ERR command not found');
-        return this.reply(this.subscription.filter(firstLine.slice(firstLine.indexOf('filter') + 7).replace(/^ +/, '')));
+        return this.subscribe(this.subscription.filter(firstLine.slice(firstLine.indexOf('filter') + 7).replace(/^ +/, '')));
       case 'linger': {
         const n = Number(args[0]);
         this.linger = args[0] !== undefined && Number.isFinite(n) && n > 0 ? n : -1;
@@ -299,8 +292,10 @@ export class EmulatedCall {
     }
   }
 
+  /** After a command that changes what the socket is sent. */
   private subscribe(replyText: string): void {
     const wasOn = this.parkDue;
+    this.channels?.place(this, this.subscription.reach());
     this.reply(replyText);
     if (wasOn || !this.subscription.enabled) return;
     this.parkDue = true;
@@ -700,7 +695,7 @@ export class EmulatedCall {
     if (tpl.hasVars) for (const [k, v] of this.vars) body += 'variable_' + k + ': ' + v + '\n';
     body += o.post ?? fill(tpl.post, s);
     body += '\n';
-    // Parsed once, and only if some listener has filters: every listener's filters read the same event.
+    // Parsed once, and only for a filter on another header than the channel's uuid.
     let headers: Map<string, string> | undefined;
     const get = (name: string): string | undefined => {
       if (headers === undefined) {
@@ -715,18 +710,14 @@ export class EmulatedCall {
     };
     const frame = 'Content-Length: ' + body.length + '\nContent-Type: text/event-plain\n\n' + body;
     for (const listener of own ? [this, ...others] : others) {
-      if (!listener.subscription.hasFilters || listener.subscription.passesFilters(get)) listener.deliver(frame);
+      if (listener.subscription.passes(this.uuid, get)) listener.deliver(frame);
     }
   }
 
-  /** The other channels' listeners that are sent an event of this type from any channel: `event`, not `myevents`. */
+  /** The other calls' listeners sent an event of this type from this channel, before their filters. */
   private othersListening(eventName: string): EmulatedCall[] {
-    const listening: EmulatedCall[] = [];
-    if (this.channels === undefined) return listening;
-    for (const other of this.channels) {
-      if (other !== this && !other.closed && other.subscription.wantsAnyChannel(eventName)) listening.push(other);
-    }
-    return listening;
+    if (this.channels === undefined) return [];
+    return this.channels.reaching(this.uuid).filter((other) => other !== this && !other.closed && other.subscription.wantsType(eventName));
   }
 
   /** Sync mode holds events back while an execute is in flight, as the listener's thread runs it. */
@@ -788,7 +779,7 @@ export class EmulatedCall {
   private finish(by: CallResult['closedBy']): void {
     if (this.closed) return;
     this.closed = true;
-    this.channels?.delete(this);
+    this.channels?.remove(this);
     this.closedBy = by;
     this.timers.clear();
     if (this.interrupt) this.interrupt();

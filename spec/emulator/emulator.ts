@@ -1,12 +1,13 @@
 // FreeSWITCH's `socket` dialplan application, emulated: for every call it connects to the
 // router (the router then speaks first with `connect`).
 import { connect, type Socket } from 'node:net';
-import { EmulatedCall, type Channels } from './call.ts';
+import { EmulatedCall } from './call.ts';
+import { Channels } from './channels.ts';
 import type { CallResult, CallScript } from './types.ts';
 
 export class FreeSwitchEmulator {
   /** The calls this FreeSWITCH has up: each is a channel whose events a listener of another may be sent. */
-  private readonly channels: Channels = new Set();
+  private readonly channels: Channels = new Channels();
 
   constructor(
     private readonly target: { host: string; port: number },

@@ -3,8 +3,9 @@
 // filters). FreeSWITCH decides when it queues an event, not when it writes it: a subscription changed
 // by a command takes effect for the events created after that command was read.
 // A listener without `myevents` is sent the events of every channel of the same emulator that pass
-// its filters (call.ts, Channels); the emulator raises no events of B legs, which a real FreeSWITCH
-// would send such a listener too.
+// its filters (channels.ts); the emulator raises no events of B legs, which a real FreeSWITCH would
+// send such a listener too.
+import type { Reach } from './channels.ts';
 
 /** switch_event.c EVENT_NAMES, in order (the index is the event id; ALL is last). */
 const EVENT_NAMES = [
@@ -139,11 +140,34 @@ export class Subscription {
   }
 
   /**
-   * Whether an event of this type from another channel is queued for the socket (before filters):
-   * `myevents` keeps the listener to its own channel's (event_handler's Unique-ID check).
+   * Whose events besides its own channel's this listener can be sent: none with `myevents`
+   * (event_handler's Unique-ID check) or events off; with filters that are all positive literal
+   * `Unique-ID` values, those channels (FreeSWITCH compares them case-insensitively); else any.
    */
-  wantsAnyChannel(eventName: string): boolean {
-    return !this.mine && this.wantsType(eventName);
+  reach(): Reach {
+    if (this.mine || !this.on) return { _tag: 'Own' };
+    const uuids = this.namedUuids();
+    return uuids === undefined ? { _tag: 'Any' } : { _tag: 'Named', uuids };
+  }
+
+  /** The channels the filters name, if they are all positive literal `Unique-ID` values. */
+  private namedUuids(): string[] | undefined {
+    if (this.filters.length === 0) return undefined;
+    const uuids: string[] = [];
+    for (const [name, value] of this.filters) {
+      if (name.toLowerCase() !== 'unique-id' || /^[+\- /]/.test(value) || value === '') return undefined;
+      uuids.push(value.toLowerCase());
+    }
+    return uuids;
+  }
+
+  /**
+   * Whether an event of the channel `uuid` that the listener's types take passes its filters; `get`
+   * reads the event's other headers, only when a filter names one.
+   */
+  passes(uuid: string, get: (name: string) => string | undefined): boolean {
+    const named = this.filters.length === 0 ? undefined : this.namedUuids();
+    return named === undefined ? this.passesFilters(get) : named.includes(uuid.toLowerCase());
   }
 
   /** Whether an event of this type is queued for the socket at all (before filters). */
@@ -157,7 +181,7 @@ export class Subscription {
    * The filters over an event's headers, url-decoded (event_handler: once any filter exists only a
    * matching positive one sends the event, and a matching negative one, `-value`, stops it for good).
    */
-  passesFilters(get: (name: string) => string | undefined): boolean {
+  private passesFilters(get: (name: string) => string | undefined): boolean {
     if (this.filters.length === 0) return true;
     let send = false;
     for (const [name, raw] of this.filters) {
