@@ -8,6 +8,11 @@
  *  - post-dial delay p50: the caller's INVITE sent → the callee's INVITE received, from sipp's message
  *    traces (µs timestamps, one clock), matched per call by the unique number each call dials.
  *
+ * With `--strace DIR`, FreeSWITCH runs each phase under `strace -f -c`, and its system calls per call are
+ * reported by name: counts that the machine's noise does not move, where its CPU time moves by a
+ * millisecond between runs (FreeSWITCH reads each header byte of a command with one read() and one
+ * sched_yield()).
+ *
  * Routes: `floor` (the dialplan bridges by itself), `sync` and `async` (crm-router, `socket ... full` /
  * `async full`), and the baseline router's exchanges (`baseline-sync`, `levers-sync`, ...: see ROUTES),
  * run back to back, `--runs` times in turn; each figure is the median of the runs.
@@ -19,7 +24,7 @@
  * so and exits 0.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -90,6 +95,8 @@ interface Options {
   readonly routerDir: string | undefined;
   /** Where `perf record -g` of FreeSWITCH over each phase goes (`<route>-<ms>.data`), if anywhere. */
   readonly perfDir: string | undefined;
+  /** Where `strace -f -c` of FreeSWITCH over each phase goes (`<route>-<ms>.txt`), if anywhere: system calls per call. */
+  readonly straceDir: string | undefined;
   /** Where each router's `--cpu-prof` profile goes (`<dir>/<router kind>/`, warm-up included: `--cold` leaves it out), if anywhere. */
   readonly profileDir: string | undefined;
   /** Whether each router serves WARM_UP_CALLS emulated calls before the measured ones (`--cold`: not). */
@@ -97,10 +104,10 @@ interface Options {
 }
 
 const USAGE = `usage: npm run bench:freeswitch -- --freeswitch <dir with fs/bin/freeswitch> [--calls 400] [--rate 20] [--hold-ms 1000]
-                                  [--runs 3] [--router-dir DIR] [--perf DIR] [--profile DIR] [--cold] [--routes floor,sync,async${Object.keys(ROUTES).slice(3).map((r) => `,${r}`).join('')}]`;
+                                  [--runs 3] [--router-dir DIR] [--perf DIR] [--strace DIR] [--profile DIR] [--cold] [--routes floor,sync,async${Object.keys(ROUTES).slice(3).map((r) => `,${r}`).join('')}]`;
 
 function parseOptions(argv: readonly string[]): Options {
-  let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5, routerDir: undefined, perfDir: undefined, profileDir: undefined, warmUp: true };
+  let o: Options = { freeswitch: undefined, calls: 400, rate: 20, holdMs: 1000, runs: 3, routes: ['floor', 'sync', 'async'], idleSeconds: 5, routerDir: undefined, perfDir: undefined, straceDir: undefined, profileDir: undefined, warmUp: true };
   const { next, value, positive } = argumentReader(argv, USAGE);
   for (let flag = next(); flag !== undefined; flag = next()) {
     switch (flag) {
@@ -111,6 +118,7 @@ function parseOptions(argv: readonly string[]): Options {
       case '--runs': o = { ...o, runs: Math.round(positive()) }; break;
       case '--router-dir': o = { ...o, routerDir: resolve(value()) }; break;
       case '--perf': o = { ...o, perfDir: resolve(value()) }; mkdirSync(o.perfDir!, { recursive: true }); break;
+      case '--strace': o = { ...o, straceDir: resolve(value()) }; mkdirSync(o.straceDir!, { recursive: true }); break;
       case '--profile': o = { ...o, profileDir: resolve(value()) }; break;
       case '--cold': o = { ...o, warmUp: false }; break;
       case '--routes': {
@@ -408,7 +416,31 @@ interface Phase {
   readonly fsCpuMsPerCall: number;
   readonly pddMs: { readonly p50: number; readonly p90: number; readonly matched: number };
   readonly routerCpuUsPerCall: number | undefined;
+  /** With `--strace`: FreeSWITCH's system calls per call over the phase, by name, idle ones included. */
+  readonly syscallsPerCall: Readonly<Record<string, number>> | undefined;
 }
+
+/**
+ * `strace -c`'s summary as calls per name: each row, the total's too, is `% time`, seconds, µs per
+ * call, calls, errors (blank when none), name.
+ */
+const straceCounts = (summary: string): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const line of summary.split('\n')) {
+    const cells = line.trim().split(/\s+/);
+    const name = cells[cells.length - 1];
+    if (name === undefined || !/^[\d.]+$/.test(cells[0] ?? '') || cells.length < 5) continue;
+    const calls = Number(cells[3]);
+    if (Number.isFinite(calls)) counts[name] = calls;
+  }
+  return counts;
+};
+
+/** Traces every thread FreeSWITCH has and each it starts (`-f`), counting calls only (`-c`). */
+const startStrace = (pid: number, file: string): ChildProcess => {
+  const threads = readdirSync(`/proc/${pid}/task`).join(',');
+  return spawn('strace', ['-f', '-c', '-o', file, '-p', threads], { stdio: 'ignore' });
+};
 
 async function phase(route: string, o: Options, fs: FreeSwitch, dir: string, idleMsPerSecond: number, router: Router | undefined): Promise<Phase> {
   const r = ROUTES[route]!;
@@ -420,6 +452,10 @@ async function phase(route: string, o: Options, fs: FreeSwitch, dir: string, idl
   await sleep(300);
   const perf = o.perfDir === undefined ? undefined
     : spawn('perf', ['record', '-q', '-g', '-F', '997', '-p', String(fs.pid), '-o', join(o.perfDir, `${route}-${Date.now()}.data`)], { stdio: 'ignore' });
+  const straceFile = o.straceDir === undefined ? undefined : join(o.straceDir, `${route}-${Date.now()}.txt`);
+  const strace = straceFile === undefined ? undefined : startStrace(fs.pid, straceFile);
+  // strace attaches thread by thread before it counts.
+  if (strace !== undefined) await sleep(1000);
   const fsBefore = cpuMs(fs.pid);
   const routerBefore = router?.cpuMs();
   const t0 = performance.now();
@@ -439,6 +475,10 @@ async function phase(route: string, o: Options, fs: FreeSwitch, dir: string, idl
   if (perf !== undefined) {
     perf.kill('SIGINT');
     await new Promise((r) => perf.once('exit', r));
+  }
+  if (strace !== undefined) {
+    strace.kill('SIGINT');
+    await new Promise((r) => strace.once('exit', r));
   }
   callee.proc.kill('SIGINT');
   const killer = setTimeout(() => callee.proc.kill('SIGKILL'), 3000);
@@ -464,6 +504,8 @@ async function phase(route: string, o: Options, fs: FreeSwitch, dir: string, idl
     fsCpuMsPerCall: (fsCpu - idleMsPerSecond * seconds) / o.calls,
     pddMs: { p50: percentile(pdd, 50), p90: percentile(pdd, 90), matched: pdd.length },
     routerCpuUsPerCall: routerCpu === undefined ? undefined : (routerCpu * 1000) / o.calls,
+    syscallsPerCall: straceFile === undefined ? undefined
+      : Object.fromEntries(Object.entries(straceCounts(readFileSync(straceFile, 'utf8'))).map(([name, calls]) => [name, calls / o.calls])),
   };
 }
 
@@ -490,6 +532,10 @@ async function main(): Promise<void> {
   }
   if (spawnSync('sipp', ['-v'], { encoding: 'utf8' }).error !== undefined) {
     process.stdout.write('sipp is not installed: nothing measured (the calls are placed with sipp).\n');
+    return;
+  }
+  if (o.straceDir !== undefined && spawnSync('strace', ['-V'], { encoding: 'utf8' }).error !== undefined) {
+    process.stdout.write('strace is not installed (Debian: strace): --strace needs it; nothing measured.\n');
     return;
   }
   if (o.perfDir !== undefined && spawnSync('perf', ['--version'], { encoding: 'utf8' }).error !== undefined) {
@@ -585,6 +631,23 @@ function report(o: Options, phases: readonly Phase[], idle: number, started: Dat
         `${cell(by(route, (p) => p.pddMs.p50), route === 'floor' ? Number.NaN : floorPdd)} | ${by(route, (p) => p.pddMs.p90).median.toFixed(2)} | ` +
         `${rows.map((p) => p.succeeded).join(', ')} of ${o.calls} | ${router} |`,
     );
+  }
+  const traced = phases.filter((p) => p.syscallsPerCall !== undefined);
+  if (traced.length > 0) {
+    // The calls a routed call's exchange drives (one `read` and one `sched_yield` per header byte
+    // read), then the total.
+    const names = ['read', 'sched_yield', 'write', 'poll', 'futex', 'total'];
+    lines.push('');
+    lines.push(`FreeSWITCH's system calls per call under strace -f -c (all threads, idle ones included; median of the runs). ` +
+      'The phases ran under strace: their CPU and post-dial delay above are not comparable with an untraced run.');
+    lines.push('');
+    lines.push(`| route | ${names.join(' | ')} |`);
+    lines.push(`|---|${names.map(() => '---').join('|')}|`);
+    for (const route of o.routes) {
+      if (!traced.some((p) => p.route === route)) continue;
+      const cells = names.map((name) => by(route, (p) => p.syscallsPerCall?.[name] ?? 0).median.toFixed(1));
+      lines.push(`| ${ROUTES[route]!.what} | ${cells.join(' | ')} |`);
+    }
   }
   const text = lines.join('\n');
   process.stdout.write(`${text}\n`);
