@@ -34,9 +34,10 @@ const PLAIN_UUID = /^[^\s;]+$/;
 const setCallerVariables = (uuid: string): EslCommand => (PLAIN_UUID.test(uuid) ? api(`uuid_setvar_multi ${uuid} ${SET_BY_API}`) : SET_BY_MULTISET);
 
 /**
- * A uuid FreeSWITCH's `filter` compares as it stands: the value runs to the end of the line, and a
- * leading `+`, `-` or space would be read as the filter's sign, a leading `/` as a regular expression
- * (mod_event_socket.c, event_handler). FreeSWITCH's own uuids always are.
+ * A uuid FreeSWITCH's `filter` compares as it stands: a leading `+`, `-` or space would be read as the
+ * filter's sign, a leading `/` as a regular expression (mod_event_socket.c, event_handler). Whitespace
+ * anywhere is refused too, though the value runs to the end of the line: a line break could not go on
+ * a command line at all, and no uuid of FreeSWITCH's has any. FreeSWITCH's own uuids always pass.
  */
 const FILTERABLE_UUID = /^[^\s+\-/]\S*$/;
 
@@ -47,8 +48,8 @@ const FILTERABLE_UUID = /^[^\s+\-/]\S*$/;
  * its filters, so the filter is what keeps it to the call. FreeSWITCH reads a command line one
  * byte per recv() and yield (lib/esl/command.ts): in sync mode these two lines are 50 bytes shorter
  * than `myevents` and a `nixevent` of every other type the call raises, in async mode as long; and
- * a type FreeSWITCH raises that a list of unread types missed is never sent. A uuid the filter would
- * misread gets `myevents`, the events it does not read skipped unread by the frame reader.
+ * a type FreeSWITCH raises that a list of unread types missed is never sent. Any other uuid gets
+ * `myevents`, the events it does not read skipped unread by the frame reader.
  */
 const subscribe = (uuid: string, mode: SocketMode): readonly EslCommand[] =>
   FILTERABLE_UUID.test(uuid) ? [plain(`filter Unique-ID ${uuid}`), plain(`event ${[...readIn(mode)].join(' ')}`)] : [plain('myevents')];

@@ -454,8 +454,11 @@ async function phase(route: string, o: Options, fs: FreeSwitch, dir: string, idl
     : spawn('perf', ['record', '-q', '-g', '-F', '997', '-p', String(fs.pid), '-o', join(o.perfDir, `${route}-${Date.now()}.data`)], { stdio: 'ignore' });
   const straceFile = o.straceDir === undefined ? undefined : join(o.straceDir, `${route}-${Date.now()}.txt`);
   const strace = straceFile === undefined ? undefined : startStrace(fs.pid, straceFile);
-  // strace attaches thread by thread before it counts.
-  if (strace !== undefined) await sleep(1000);
+  if (strace !== undefined) {
+    // strace attaches thread by thread before it counts; one that could not attach (ptrace refused) has exited.
+    await sleep(1000);
+    if (strace.exitCode !== null || strace.signalCode !== null) throw new Error(`strace could not trace FreeSWITCH (pid ${fs.pid}): it exited at once`);
+  }
   const fsBefore = cpuMs(fs.pid);
   const routerBefore = router?.cpuMs();
   const t0 = performance.now();
@@ -476,9 +479,10 @@ async function phase(route: string, o: Options, fs: FreeSwitch, dir: string, idl
     perf.kill('SIGINT');
     await new Promise((r) => perf.once('exit', r));
   }
-  if (strace !== undefined) {
+  if (strace !== undefined && strace.exitCode === null && strace.signalCode === null) {
+    const exited = new Promise((r) => strace.once('exit', r));
     strace.kill('SIGINT');
-    await new Promise((r) => strace.once('exit', r));
+    await exited;
   }
   callee.proc.kill('SIGINT');
   const killer = setTimeout(() => callee.proc.kill('SIGKILL'), 3000);
@@ -504,7 +508,7 @@ async function phase(route: string, o: Options, fs: FreeSwitch, dir: string, idl
     fsCpuMsPerCall: (fsCpu - idleMsPerSecond * seconds) / o.calls,
     pddMs: { p50: percentile(pdd, 50), p90: percentile(pdd, 90), matched: pdd.length },
     routerCpuUsPerCall: routerCpu === undefined ? undefined : (routerCpu * 1000) / o.calls,
-    syscallsPerCall: straceFile === undefined ? undefined
+    syscallsPerCall: straceFile === undefined || !existsSync(straceFile) ? undefined
       : Object.fromEntries(Object.entries(straceCounts(readFileSync(straceFile, 'utf8'))).map(([name, calls]) => [name, calls / o.calls])),
   };
 }
@@ -645,7 +649,7 @@ function report(o: Options, phases: readonly Phase[], idle: number, started: Dat
     lines.push(`|---|${names.map(() => '---').join('|')}|`);
     for (const route of o.routes) {
       if (!traced.some((p) => p.route === route)) continue;
-      const cells = names.map((name) => by(route, (p) => p.syscallsPerCall?.[name] ?? 0).median.toFixed(1));
+      const cells = names.map((name) => spread(traced.filter((p) => p.route === route).map((p) => p.syscallsPerCall?.[name] ?? 0)).median.toFixed(1));
       lines.push(`| ${ROUTES[route]!.what} | ${cells.join(' | ')} |`);
     }
   }

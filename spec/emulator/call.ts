@@ -295,7 +295,8 @@ export class EmulatedCall {
   /** After a command that changes what the socket is sent. */
   private subscribe(replyText: string): void {
     const wasOn = this.parkDue;
-    this.channels?.place(this, this.subscription.reach());
+    // A command read after the call ended must not file it among the live channels again.
+    if (!this.closed) this.channels?.place(this, this.subscription.reach());
     this.reply(replyText);
     if (wasOn || !this.subscription.enabled) return;
     this.parkDue = true;

@@ -300,6 +300,8 @@ describe('emulator behaviours', () => {
       expect(await hangupsSeenByFirst(() => ['event plain CHANNEL_HANGUP\n\n'])).to.deep.equal(['b0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000001']);
       expect(await hangupsSeenByFirst((uuid) => [`filter Unique-ID ${uuid}\n\n`, 'event plain CHANNEL_HANGUP\n\n'])).to.deep.equal(['a0000000-0000-4000-8000-000000000001']);
       expect(await hangupsSeenByFirst(() => ['myevents\n\n'])).to.deep.equal(['a0000000-0000-4000-8000-000000000001']);
+      // FreeSWITCH compares a filter's value without regard to case (strcasecmp).
+      expect(await hangupsSeenByFirst((uuid) => [`filter Unique-ID ${uuid.toUpperCase()}\n\n`, 'event plain CHANNEL_HANGUP\n\n'])).to.deep.equal(['a0000000-0000-4000-8000-000000000001']);
     });
   });
 });

@@ -49,14 +49,12 @@ export class Subscription {
   private mine = false;
   private format: 'plain' | 'xml' | 'json' = 'plain';
   private filters: Array<[string, string]> = [];
+  /** The channels the filters name, kept as the filters change: read for every event of every call. */
+  private named: readonly string[] | undefined;
 
   /** LFLAG_EVENTS: some command turned events on (noevents turns them off again). */
   get enabled(): boolean {
     return this.on;
-  }
-
-  get hasFilters(): boolean {
-    return this.filters.length > 0;
   }
 
   myevents(): string {
@@ -127,6 +125,7 @@ export class Subscription {
       value = sp2 < 0 ? undefined : value.slice(sp2 + 1);
       if (name.toLowerCase() === 'all') this.filters = [];
       else this.filters = this.filters.filter(([n, v]) => !(n.toLowerCase() === name.toLowerCase() && (value === undefined || v === value)));
+      this.named = namedUuids(this.filters);
       return `+OK filter deleted. [${name}][${value ?? ''}]`;
     }
     if (value === undefined) return '-ERR invalid syntax';
@@ -136,6 +135,7 @@ export class Subscription {
       value = sp2 < 0 ? '' : value.slice(sp2 + 1);
     }
     this.filters.push([name, value]);
+    this.named = namedUuids(this.filters);
     return `+OK filter added. [${name}]=[${value}]`;
   }
 
@@ -146,19 +146,7 @@ export class Subscription {
    */
   reach(): Reach {
     if (this.mine || !this.on) return { _tag: 'Own' };
-    const uuids = this.namedUuids();
-    return uuids === undefined ? { _tag: 'Any' } : { _tag: 'Named', uuids };
-  }
-
-  /** The channels the filters name, if they are all positive literal `Unique-ID` values. */
-  private namedUuids(): string[] | undefined {
-    if (this.filters.length === 0) return undefined;
-    const uuids: string[] = [];
-    for (const [name, value] of this.filters) {
-      if (name.toLowerCase() !== 'unique-id' || /^[+\- /]/.test(value) || value === '') return undefined;
-      uuids.push(value.toLowerCase());
-    }
-    return uuids;
+    return this.named === undefined ? { _tag: 'Any' } : { _tag: 'Named', uuids: this.named };
   }
 
   /**
@@ -166,8 +154,7 @@ export class Subscription {
    * reads the event's other headers, only when a filter names one.
    */
   passes(uuid: string, get: (name: string) => string | undefined): boolean {
-    const named = this.filters.length === 0 ? undefined : this.namedUuids();
-    return named === undefined ? this.passesFilters(get) : named.includes(uuid.toLowerCase());
+    return this.named === undefined ? this.passesFilters(get) : this.named.includes(uuid.toLowerCase());
   }
 
   /** Whether an event of this type is queued for the socket at all (before filters). */
@@ -216,4 +203,15 @@ function regexMatch(expression: string, value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The channels `filters` name, if they are all positive literal `Unique-ID` values (lower-cased: FreeSWITCH compares them case-insensitively). */
+function namedUuids(filters: ReadonlyArray<readonly [string, string]>): string[] | undefined {
+  if (filters.length === 0) return undefined;
+  const uuids: string[] = [];
+  for (const [name, value] of filters) {
+    if (name.toLowerCase() !== 'unique-id' || /^[+\- /]/.test(value) || value === '') return undefined;
+    uuids.push(value.toLowerCase());
+  }
+  return uuids;
 }

@@ -539,9 +539,9 @@ describe('telephony: the call life, transition by transition (fake session, fake
       await settle();
       expect(c.session.written[1]?.map(nameOf).slice(0, 2)).to.deep.equal(['filter Unique-ID 8f2d6a1e-3b7c-4d9e-a5f0-1c2b3d4e5f60', `event ${[...readIn(mode)].join(' ')}`]);
     });
-    // A leading sign or slash would make the filter negative or a regular expression; a space, part of the value.
+    // A leading sign or slash would make the filter negative or a regular expression; whitespace is refused anywhere.
     for (const uuid of ['-1', '+1', '/.*/', 'call 1']) {
-      it(`${mode}: a channel uuid that the filter would misread (${JSON.stringify(uuid)}) subscribes with myevents, which matches it exactly`, async () => {
+      it(`${mode}: a channel uuid the filter would misread or with whitespace (${JSON.stringify(uuid)}) subscribes with myevents, which matches it exactly`, async () => {
         const c = start(mode, { connect: { 'Unique-ID': uuid } });
         await settle();
         const written = c.session.written[1]?.map(nameOf) ?? [];
