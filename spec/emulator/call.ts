@@ -3,7 +3,7 @@
 // comes from); this file holds the state machine: command handling, socket modes, the park loop,
 // linger/exit and hang-up.
 import { randomUUID } from 'node:crypto';
-import { FrameReader, headerAnyCase, parseHeaderBlock, urlDecode, urlEncode, type Frame } from './frame.ts';
+import { FrameReader, headerAnyCase, parseHeaderBlock, urlDecode, urlEncode, type Frame, type Header } from './frame.ts';
 import { Slot, SLOT_COUNT, applyOps, fill, type EventTemplate } from './templates.ts';
 import { parseDialString, ringTimeoutSec, type DialString } from './dial-string.ts';
 import * as F from './flows.ts';
@@ -697,17 +697,14 @@ export class EmulatedCall {
     body += o.post ?? fill(tpl.post, s);
     body += '\n';
     // Parsed once, and only for a filter on another header than the channel's uuid.
-    let headers: Map<string, string> | undefined;
+    let headers: Header[] | undefined;
     const get = (name: string): string | undefined => {
       if (headers === undefined) {
-        headers = new Map();
         const end = body.indexOf('\n\n');
-        for (const [n, v] of parseHeaderBlock(end < 0 ? body : body.slice(0, end))) {
-          const key = n.toLowerCase();
-          if (!headers.has(key)) headers.set(key, urlDecode(v));
-        }
+        headers = parseHeaderBlock(end < 0 ? body : body.slice(0, end));
       }
-      return headers.get(name.toLowerCase());
+      const value = headerAnyCase(headers, name);
+      return value === undefined ? undefined : urlDecode(value);
     };
     const frame = 'Content-Length: ' + body.length + '\nContent-Type: text/event-plain\n\n' + body;
     for (const listener of own ? [this, ...others] : others) {
