@@ -41,6 +41,11 @@ const setCallerVariables = (uuid: string): EslCommand => (PLAIN_UUID.test(uuid) 
  */
 const FILTERABLE_UUID = /^[^\s+\-/]\S*$/;
 
+/** The `event` line of each mode, made once: only the filter's line differs from call to call. */
+const eventsRead = (mode: SocketMode): EslCommand => plain(`event ${[...readIn(mode)].join(' ')}`);
+const EVENTS_READ: Readonly<Record<SocketMode, EslCommand>> = { sync: eventsRead('sync'), async: eventsRead('async') };
+const MYEVENTS = plain('myevents');
+
 /**
  * The call's own events of the types the mode reads, and no others: `filter Unique-ID` first, so
  * that no event is queued before the filter stands (FreeSWITCH decides at queue time), then `event`
@@ -52,7 +57,7 @@ const FILTERABLE_UUID = /^[^\s+\-/]\S*$/;
  * `myevents`, the events it does not read skipped unread by the frame reader.
  */
 const subscribe = (uuid: string, mode: SocketMode): readonly EslCommand[] =>
-  FILTERABLE_UUID.test(uuid) ? [plain(`filter Unique-ID ${uuid}`), plain(`event ${[...readIn(mode)].join(' ')}`)] : [plain('myevents')];
+  FILTERABLE_UUID.test(uuid) ? [plain(`filter Unique-ID ${uuid}`), EVENTS_READ[mode]] : [MYEVENTS];
 
 /**
  * The set-up as a list of commands built from what is known of the call, written at once. Each is
